@@ -1,0 +1,34 @@
+/* The cluster CA: parsing it (PEM, DER, base64, inline), its kubeadm-style public key
+ * pin, and its PEM form for the files kubeboot writes. Crypto is mbedTLS. */
+#pragma once
+
+#include <mbedtls/x509_crt.h>
+
+#include "util.h"
+
+#define CA_PIN_MAX 72 /* "sha256:" + 64 hex + NUL */
+
+typedef struct KbCA {
+        mbedtls_x509_crt chain; /* one or more certificates */
+        char *pem;              /* the chain as PEM, NUL-terminated */
+        size_t pem_len;
+} KbCA;
+
+/* Parses certificates from PEM text (one or more blocks; white space in place of line
+ * breaks is accepted, as on a kernel command line), DER, or base64 of either. */
+int ca_parse(const void *data, size_t len, KbCA **ret, char *why, size_t n);
+/* Loads the CA a `ca-cert` value names: an absolute path (under root), or inline data. */
+int ca_load_value(const char *value, const char *root, KbCA **ret, char *why, size_t n);
+KbCA *ca_free(KbCA *ca);
+static inline void ca_freep(KbCA **ca) {
+        ca_free(*ca);
+}
+#define _cleanup_ca_ _cleanup_(ca_freep)
+
+/* "sha256:<hex>" of the certificate's DER SubjectPublicKeyInfo, as kubeadm prints it. */
+int ca_pin(const mbedtls_x509_crt *crt, char ret[CA_PIN_MAX]);
+/* 0 if any pin matches any certificate of the chain (hex case ignored), else
+ * -EKEYREJECTED; ret_pin gets the first certificate's pin either way. */
+int ca_check_pins(const KbCA *ca, char *const *pins, char ret_pin[CA_PIN_MAX]);
+/* Same certificates, same order? */
+bool ca_equal(const KbCA *a, const KbCA *b);

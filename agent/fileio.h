@@ -1,0 +1,26 @@
+/* Reading bounded files and writing files atomically (temp file, fsync, rename, fsync
+ * the directory): a crash leaves the old file or the new one, never half of one. */
+#pragma once
+
+#include <sys/types.h>
+
+#include "util.h"
+
+/* Reads at most max bytes of path into a NUL-terminated buffer. -EFBIG if larger,
+ * -EISDIR/-EINVAL for directories and other non-regular files (procfs files allowed). */
+int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_size);
+/* Writes len bytes atomically to path with mode; the parent directory must exist. */
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* Creates path and its missing parents with mode; 0 if it exists as a directory,
+ * -ENOTDIR if something else is in the way. */
+int mkdir_parents(const char *path, mode_t mode);
+/* Removes leftover temporary files of write_file_atomic() next to path (a crash in the
+ * middle of a write leaves one, and it may hold a secret). Returns how many. */
+int remove_stale_temp_files(const char *path);
+/* fsyncs the directory that holds path. */
+int fsync_parent(const char *path);
+/* unlink() that treats "already gone" as success, then fsyncs the directory. */
+int unlink_durable(const char *path);
+/* Overwrites a regular file's contents with zeros and syncs, then unlinks it: for files
+ * that held a secret. 0 if it did not exist. */
+int shred_and_unlink(const char *path);

@@ -1,0 +1,32 @@
+/* The state one kubeboot run carries from phase to phase. */
+#pragma once
+
+#include "ca.h"
+#include "config.h"
+
+/* What the command line asked for; parsed once in main.c, read-only afterwards. */
+typedef struct KbOptions {
+        const char *root;         /* prefix of every node path; NULL for / */
+        const char *cmdline_path; /* the kernel command line to read */
+        const char *config_path;  /* one more ini, highest ini precedence; NULL if none */
+        char **skip_phases;
+        char **args; /* the verb's positional arguments */
+        bool json;
+        bool force;
+        int verbosity;
+} KbOptions;
+
+typedef struct Kb {
+        const KbOptions *opt;
+        KbConfig cfg;
+        KbCA *ca;        /* the trusted cluster CA: from ca-cert after gather, or discovered */
+        char *ca_source; /* where the trusted CA came from, for messages */
+} Kb;
+
+void kb_init(Kb *kb, const KbOptions *opt);
+void kb_done(Kb *kb);
+/* A node path under --root, as a new string; NULL on OOM. */
+char *kb_path(const Kb *kb, const char *path);
+
+/* Exit statuses (sysexits.h) for a negative errno, the one mapping every verb uses. */
+int kb_exit_status(int r);

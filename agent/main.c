@@ -1,0 +1,178 @@
+/* kubeboot: turns a bootstrap token and an apiserver address into a registered node. */
+#include <getopt.h>
+#include <stdarg.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+
+#include "log.h"
+#include "phases.h"
+#include "verbs.h"
+
+#ifndef KUBEBOOT_VERSION
+#define KUBEBOOT_VERSION "0"
+#endif
+
+static int verb_version(Kb *kb);
+static int verb_help(Kb *kb);
+
+typedef struct Verb {
+        const char *name;
+        int (*run)(Kb *kb);
+        const char *usage;
+        const char *description;
+} Verb;
+
+static const Verb verbs[] = {
+        { "join", verb_join, "join [--skip-phases=a,b]", "join this node to the cluster (what the unit runs)" },
+        { "config", verb_config, "config [--json]", "print the merged configuration and each key's source" },
+        { "version", verb_version, "version", "print the version" },
+        { "help", verb_help, "help", "print this help" },
+};
+
+/* Parsed options: set once here, read-only for the rest of the run. */
+static KbOptions arg_options;
+static const Verb *arg_verb;
+
+static int verb_version(Kb *kb) {
+        (void) kb;
+        printf("kubeboot %s\n", KUBEBOOT_VERSION);
+        return 0;
+}
+
+static void print_usage(FILE *f) {
+        fprintf(f, "Usage: kubeboot [OPTIONS] COMMAND\n\nCommands:\n");
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                fprintf(f, "  %-30s %s\n", verbs[i].usage, verbs[i].description);
+        fprintf(f, "\nPhases of join, in order (for --skip-phases):\n");
+        for (size_t i = 0; i < kb_phases_count; i++)
+                fprintf(f, "  %-30s %s\n", kb_phases[i].name, kb_phases[i].description);
+        fprintf(f, "\nOptions:\n"
+                   "  --root=DIR              prefix every node path with DIR (image baking, tests)\n"
+                   "  --cmdline=FILE          read the kernel command line from FILE (default /proc/cmdline)\n"
+                   "  --config=FILE           one more ini, above /etc/kubeboot in precedence\n"
+                   "  --skip-phases=LIST      join: skip these phases (comma-separated)\n"
+                   "  --json                  config: print JSON\n"
+                   "  -v, --verbose           log debug messages too\n"
+                   "  -h, --help              print this help\n"
+                   "\nExit status:\n"
+                   "  0   done: joined, or already joined, or nothing to do\n"
+                   "  64  usage error on the command line\n"
+                   "  69  a service (apiserver, metadata) stayed unavailable past its deadline\n"
+                   "  70  internal error\n"
+                   "  73  a node file could not be written (disk full, read-only, something in the way)\n"
+                   "  78  configuration error: a bad or missing key, a rejected token, a CA pin mismatch\n");
+}
+
+static int verb_help(Kb *kb) {
+        (void) kb;
+        print_usage(stdout);
+        return 0;
+}
+
+static int usage_error(const char *fmt, ...) _printf_(1, 2);
+static int usage_error(const char *fmt, ...) {
+        va_list ap;
+        fprintf(stderr, "kubeboot: ");
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fprintf(stderr, "\nTry 'kubeboot help'.\n");
+        return EX_USAGE;
+}
+
+/* Returns 0 to go on, or an exit status. */
+static int parse_argv(int argc, char *argv[]) {
+        enum { ARG_ROOT = 0x100, ARG_CMDLINE, ARG_CONFIG, ARG_SKIP, ARG_JSON, ARG_VERSION };
+        static const struct option options[] = {
+                { "root", required_argument, NULL, ARG_ROOT },
+                { "cmdline", required_argument, NULL, ARG_CMDLINE },
+                { "config", required_argument, NULL, ARG_CONFIG },
+                { "skip-phases", required_argument, NULL, ARG_SKIP },
+                { "json", no_argument, NULL, ARG_JSON },
+                { "verbose", no_argument, NULL, 'v' },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                {},
+        };
+        int c;
+
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":vh", options, NULL)) >= 0) {
+                switch (c) {
+                case ARG_ROOT:
+                        if (optarg[0] != '/')
+                                return usage_error("--root needs an absolute path, not \"%s\"", optarg);
+                        arg_options.root = optarg;
+                        break;
+                case ARG_CMDLINE:
+                        arg_options.cmdline_path = optarg;
+                        break;
+                case ARG_CONFIG:
+                        arg_options.config_path = optarg;
+                        break;
+                case ARG_SKIP:
+                        strv_free(arg_options.skip_phases);
+                        if (strv_split(optarg, ",", &arg_options.skip_phases) < 0)
+                                return EX_OSERR;
+                        for (char **p = arg_options.skip_phases; *p; p++)
+                                if (!phase_exists(*p))
+                                        return usage_error("--skip-phases: no phase \"%s\" (see 'kubeboot help')", *p);
+                        break;
+                case ARG_JSON:
+                        arg_options.json = true;
+                        break;
+                case 'v':
+                        arg_options.verbosity++;
+                        break;
+                case 'h':
+                        arg_verb = &verbs[ELEMENTSOF(verbs) - 1];
+                        return 0;
+                case ARG_VERSION:
+                        arg_verb = &verbs[ELEMENTSOF(verbs) - 2];
+                        return 0;
+                case ':':
+                        return usage_error("option %s needs a value", argv[optind - 1]);
+                default:
+                        return usage_error("unknown option %s", argv[optind - 1]);
+                }
+        }
+        if (optind >= argc)
+                return usage_error("%s", "no command given");
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (streq(argv[optind], verbs[i].name))
+                        arg_verb = &verbs[i];
+        if (!arg_verb)
+                return usage_error("unknown command \"%s\"", argv[optind]);
+        arg_options.args = argv + optind + 1;
+        if (arg_options.args[0])
+                return usage_error("unexpected argument \"%s\"", arg_options.args[0]);
+        if (arg_options.skip_phases && arg_verb->run != verb_join)
+                return usage_error("%s", "--skip-phases is an option of join");
+        if (arg_options.json && arg_verb->run != verb_config)
+                return usage_error("%s", "--json is an option of config");
+        return 0;
+}
+
+int main(int argc, char *argv[]) {
+        Kb kb;
+
+        /* a core dump would carry the token */
+        (void) prctl(PR_SET_DUMPABLE, 0);
+        umask(0022);
+
+        int status = parse_argv(argc, argv);
+        if (status != 0) {
+                strv_free(arg_options.skip_phases);
+                return status;
+        }
+        log_setup(arg_options.verbosity > 0 ? LOG_DEBUG : LOG_INFO);
+
+        kb_init(&kb, &arg_options);
+        int r = arg_verb->run(&kb);
+        kb_done(&kb);
+        strv_free(arg_options.skip_phases);
+        if (fflush(stdout) != 0 && r >= 0)
+                r = log_error_errno(negative_errno(), "Failed to write to stdout: %m");
+        return kb_exit_status(r);
+}

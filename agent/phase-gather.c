@@ -1,0 +1,216 @@
+/* Phase gather: every configuration source, in precedence order (DESIGN §2). */
+#include <sys/stat.h>
+#include <sys/utsname.h>
+
+#include "cmdline.h"
+#include "fileio.h"
+#include "ini-source.h"
+#include "log.h"
+#include "paths.h"
+#include "phases.h"
+#include "secret.h"
+#include "validate.h"
+
+#define CMDLINE_PREFIX "kubeboot."
+
+/* A file that carries the token must be readable by root alone. */
+static void warn_if_token_exposed(const char *path, const KbEntries *es) {
+        struct stat st;
+        for (size_t i = 0; i < es->n; i++)
+                if (config_key_lookup(es->e[i].key) == KB_TOKEN && stat(path, &st) == 0 && (st.st_mode & 0077))
+                        log_key_errno(LOG_WARNING, 0, path, "token",
+                                      "file holds the token but is readable by others (mode %04o): chmod 0600 it",
+                                      st.st_mode & 07777);
+}
+
+static int apply_file(Kb *kb, const char *path, bool must_exist) {
+        KbEntries es = {};
+        int r = ini_load_file(path, &es);
+        if (r == -ENOENT && !must_exist)
+                r = 0;
+        else if (r == -ENOENT)
+                r = log_key_errno(LOG_ERR, -EINVAL, path, NULL, "no such file");
+        else if (r >= 0) {
+                log_debug("read %zu keys from %s", es.n, path);
+                warn_if_token_exposed(path, &es);
+                r = config_apply(&kb->cfg, &es);
+        }
+        entries_clear(&es);
+        return r;
+}
+
+/* One ini and its drop-in directory, e.g. /etc/kubeboot/kubeboot.ini and its .d directory. */
+static int apply_ini_layer(Kb *kb, const char *file, const char *dropin_dir) {
+        _cleanup_free_ char *path = kb_path(kb, file), *dir = kb_path(kb, dropin_dir);
+        _cleanup_strv_free_ char **dropins = NULL;
+        int ret = 0, r;
+
+        if (!path || !dir)
+                return -ENOMEM;
+        r = apply_file(kb, path, false);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                ret = r;
+        r = ini_list_dir(dir, &dropins);
+        if (r < 0)
+                return r;
+        for (char **f = dropins; *f; f++) {
+                r = apply_file(kb, *f, false);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0 && ret == 0)
+                        ret = r;
+        }
+        return ret;
+}
+
+static int cmdline_entry(const char *key, const char *value, void *userdata) {
+        KbEntries *es = userdata;
+        const char *k = startswith(key, CMDLINE_PREFIX);
+        if (!k)
+                return 0;
+        int id = config_key_lookup(k);
+        /* a bare boolean switch means true, as for kernel parameters */
+        if (!value && id >= 0 && kb_keys[id].type == KB_TYPE_BOOL)
+                value = "true";
+        return entries_add(es, NULL, k, value ?: "", 0);
+}
+
+static int apply_cmdline(Kb *kb) {
+        const char *path = kb->opt->cmdline_path ?: "/proc/cmdline";
+        _cleanup_secret_ char *buf = NULL;
+        size_t len;
+        KbEntries es = {};
+
+        int r = read_file_bounded(path, KB_CMDLINE_MAX, &buf, &len);
+        if (r == -ENOENT && !kb->opt->cmdline_path)
+                return 0; /* no procfs (a build container): no kernel command line */
+        if (r == -EFBIG)
+                return log_key_errno(LOG_ERR, -EINVAL, "cmdline", NULL, "%s is larger than %u bytes", path,
+                                     KB_CMDLINE_MAX);
+        if (r < 0)
+                return log_key_errno(LOG_ERR, r == -ENOMEM ? r : -EINVAL, "cmdline", NULL, "cannot read %s: %s",
+                                     path, strerror(-r));
+        r = entries_set_origin(&es, "cmdline");
+        if (r >= 0)
+                r = cmdline_parse(buf, len, cmdline_entry, &es);
+        if (r >= 0)
+                r = config_apply(&kb->cfg, &es);
+        entries_clear(&es);
+        return r;
+}
+
+/* node-name when no source set it: the hostname, lowercased, as kubelet does. */
+static int default_node_name(Kb *kb) {
+        struct utsname u;
+        char why[WHY_MAX];
+
+        if (config_has(&kb->cfg, KB_NODE_NAME))
+                return 0;
+        if (uname(&u) < 0)
+                return log_error_errno(negative_errno(), "Failed to read the hostname: %m");
+        ascii_strlower(u.nodename);
+        if (validate_dns1123_subdomain(u.nodename, why, sizeof why) < 0)
+                return log_key_errno(LOG_ERR, -EINVAL, "hostname", "node-name",
+                                     "no node-name set and the hostname is not usable: %s", why);
+        return config_set(&kb->cfg, "hostname", "hostname", NULL, "node-name", u.nodename);
+}
+
+/* The explicit CA, checked against the pins when both are given. */
+static int load_explicit_ca(Kb *kb) {
+        const KbValue *v = &kb->cfg.v[KB_CA_CERT];
+        char why[WHY_MAX], pin[CA_PIN_MAX];
+        KbCA *ca = NULL;
+
+        if (!config_has(&kb->cfg, KB_CA_CERT))
+                return 0;
+        int r = ca_load_value(v->str, kb->opt->root, &ca, why, sizeof why);
+        if (r == -ENOMEM)
+                return log_error_errno(r, "Out of memory");
+        if (r < 0)
+                return log_key_errno(LOG_ERR, -EINVAL, v->source, "ca-cert", "%s", why);
+
+        if (config_has(&kb->cfg, KB_CA_CERT_HASH)) {
+                r = ca_check_pins(ca, kb->cfg.v[KB_CA_CERT_HASH].list, pin);
+                if (r < 0) {
+                        ca_free(ca);
+                        return log_key_errno(LOG_ERR, r, kb->cfg.v[KB_CA_CERT_HASH].source, "ca-cert-hash",
+                                             "no pin matches the CA from ca-cert (%s), whose pin is %s", v->source,
+                                             pin);
+                }
+        }
+        ca_free(kb->ca);
+        kb->ca = ca;
+        free(kb->ca_source);
+        kb->ca_source = strdup_printf("ca-cert from %s", v->source);
+        return kb->ca_source ? 0 : -ENOMEM;
+}
+
+int gather_sources(Kb *kb) {
+        int ret, r;
+
+        ret = config_init(&kb->cfg);
+        if (ret < 0)
+                return ret;
+
+        /* lowest precedence first: each later source overrides what came before */
+        r = apply_ini_layer(kb, PATH_VENDOR_INI, PATH_VENDOR_INI_D);
+        if (r == -ENOMEM)
+                return r;
+        ret = ret ?: r;
+        r = apply_ini_layer(kb, PATH_ADMIN_INI, PATH_ADMIN_INI_D);
+        if (r == -ENOMEM)
+                return r;
+        ret = ret ?: r;
+        if (kb->opt->config_path) {
+                r = apply_file(kb, kb->opt->config_path, true);
+                if (r == -ENOMEM)
+                        return r;
+                ret = ret ?: r;
+        }
+        r = apply_cmdline(kb);
+        if (r == -ENOMEM)
+                return r;
+        ret = ret ?: r;
+        if (ret < 0)
+                return ret; /* every bad value is logged; derived values would only add noise */
+
+        r = default_node_name(kb);
+        if (r < 0)
+                return r;
+        return load_explicit_ca(kb);
+}
+
+int phase_gather(Kb *kb) {
+        int r = gather_sources(kb);
+        if (r < 0)
+                return r;
+
+        static const struct {
+                KbKey key;
+                const char *example;
+        } required[] = {
+                { KB_TOKEN, "abcdef.0123456789abcdef" },
+                { KB_SERVER, "https://192.0.2.10:6443" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(required); i++)
+                if (!config_has(&kb->cfg, required[i].key))
+                        r = log_key_errno(LOG_ERR, -ENOKEY, "configuration", kb_keys[required[i].key].name,
+                                          "not set by any source: put %s=%s in [join] of /etc/kubeboot/kubeboot.ini, "
+                                          "or kubeboot.%s=... on the kernel command line",
+                                          kb_keys[required[i].key].name, required[i].example,
+                                          kb_keys[required[i].key].name);
+        if (r < 0)
+                return r;
+
+        if (kb->cfg.v[KB_UNSAFE_SKIP_CA_VERIFICATION].b && !config_has(&kb->cfg, KB_CA_CERT_HASH) &&
+            !config_has(&kb->cfg, KB_CA_CERT))
+                log_key_errno(LOG_WARNING, 0, kb->cfg.v[KB_UNSAFE_SKIP_CA_VERIFICATION].source,
+                              "unsafe-skip-ca-verification",
+                              "set: the cluster CA will be trusted without a pin (anyone on the path to the "
+                              "apiserver who knows the token could impersonate it)");
+        log_info("configuration gathered: node %s, server %s", kb->cfg.v[KB_NODE_NAME].str,
+                 kb->cfg.v[KB_SERVER].str);
+        return 0;
+}

@@ -1,0 +1,29 @@
+/* The phases of `kubeboot join` (DESIGN §1), each one function with one job. */
+#pragma once
+
+#include "kb.h"
+
+typedef struct KbPhase {
+        const char *name;
+        int (*run)(Kb *kb);
+        const char *description;
+} KbPhase;
+
+extern const KbPhase kb_phases[];
+extern const size_t kb_phases_count;
+
+/* Runs every phase not named in skip, in order; stops at the first failure. */
+int phases_run(Kb *kb, char *const *skip);
+/* Is name a phase? */
+bool phase_exists(const char *name);
+
+/* gather: every source merged into kb->cfg, validated; the explicit CA loaded. */
+int phase_gather(Kb *kb);
+/* discover: a trusted cluster CA in kb->ca (explicit, or token discovery + pin). */
+int phase_discover(Kb *kb);
+/* write: the kubelet's files in kubeadm's layout, atomically. */
+int phase_write(Kb *kb);
+
+/* The sources of gather without its requirements (for `kubeboot config`): reads every
+ * source into kb->cfg, fills derived defaults, loads and pins the explicit CA. */
+int gather_sources(Kb *kb);
