@@ -20,9 +20,10 @@ int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_size
                 return negative_errno();
         if (S_ISDIR(st.st_mode))
                 return -EISDIR;
-        if (!S_ISREG(st.st_mode))
+        /* character devices too, so that /dev/null can stand for an empty file */
+        if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
                 return -EINVAL;
-        if ((size_t) st.st_size > max)
+        if (S_ISREG(st.st_mode) && (size_t) st.st_size > max)
                 return -EFBIG;
 
         size_t cap = max + 1, n = 0;

@@ -7,7 +7,8 @@
 #include "util.h"
 
 /* Reads at most max bytes of path into a NUL-terminated buffer. -EFBIG if larger,
- * -EISDIR/-EINVAL for directories and other non-regular files (procfs files allowed). */
+ * -EISDIR for a directory, -EINVAL for what is neither a regular file (procfs files
+ * included) nor a character device (/dev/null). */
 int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_size);
 /* Writes len bytes atomically to path with mode; the parent directory must exist. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);

@@ -12,7 +12,14 @@ void kb_done(Kb *kb) {
         config_done(&kb->cfg);
         ca_free(kb->ca);
         free(kb->ca_source);
+        http_client_free(kb->http);
         *kb = (Kb){};
+}
+
+HttpClient *kb_http(Kb *kb) {
+        if (!kb->http)
+                kb->http = http_client_new();
+        return kb->http;
 }
 
 char *kb_path(const Kb *kb, const char *path) {

@@ -3,6 +3,7 @@
 
 #include "ca.h"
 #include "config.h"
+#include "http.h"
 
 /* What the command line asked for; parsed once in main.c, read-only afterwards. */
 typedef struct KbOptions {
@@ -21,10 +22,13 @@ typedef struct Kb {
         KbConfig cfg;
         KbCA *ca;        /* the trusted cluster CA: from ca-cert after gather, or discovered */
         char *ca_source; /* where the trusted CA came from, for messages */
+        HttpClient *http; /* shared by the phases, so that connections are reused */
 } Kb;
 
 void kb_init(Kb *kb, const KbOptions *opt);
 void kb_done(Kb *kb);
+/* The run's HTTP client, created on first use; NULL on OOM. */
+HttpClient *kb_http(Kb *kb);
 /* A node path under --root, as a new string; NULL on OOM. */
 char *kb_path(const Kb *kb, const char *path);
 

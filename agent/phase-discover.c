@@ -1,12 +1,211 @@
-/* Phase discover: a cluster CA to trust. */
+/* Phase discover: a cluster CA to trust. Either the explicit ca-cert (loaded and pinned
+ * in gather), or token discovery as `kubeadm join --discovery-token` does it
+ * (cmd/kubeadm/app/discovery/token/token.go): fetch kube-public/cluster-info without
+ * trusting the server, verify the bootstrap signer's JWS with the token, pin the CA in
+ * it, then fetch cluster-info again trusting only that CA and require the same bytes. */
+#include "api.h"
+#include "discovery.h"
+#include "jws.h"
+#include "kubeconfig-read.h"
 #include "log.h"
 #include "phases.h"
+#include "secret.h"
+#include "validate.h"
+
+#define CLUSTER_INFO_PATH "/api/v1/namespaces/kube-public/configmaps/cluster-info"
+
+/* The signed kubeconfig and the signature for our token, from a cluster-info response.
+ * -ENOENT while the signature is missing (the signer has not run yet). */
+static int cluster_info_parse(const ApiResult *res, const char *token_id, const char **ret_kubeconfig,
+                              const char **ret_jws) {
+        char key[64];
+        snprintf(key, sizeof key, "jws-kubeconfig-%s", token_id);
+        const char *kc = json_get_string(res->json, "data", "kubeconfig", NULL);
+        if (!kc)
+                return -EBADMSG;
+        const char *sig = json_get_string(res->json, "data", key, NULL);
+        if (!sig)
+                return -ENOENT;
+        *ret_kubeconfig = kc;
+        *ret_jws = sig;
+        return 0;
+}
+
+/* Fetches cluster-info until it carries a signature for our token, or the deadline. */
+static int fetch_signed(DiscoveryCtx *d, const ApiAuth *auth, ApiResult *res, const char **ret_kubeconfig,
+                        const char **ret_jws) {
+        char desc[600];
+        bool told = false;
+        for (;;) {
+                int r = api_request_retry(d->http, &d->backoff, "cluster-info", d->server, auth, "GET",
+                                          CLUSTER_INFO_PATH, NULL, res);
+                if (r == -ETIMEDOUT || http_is_transient(r, res->status))
+                        return log_error_errno(r, "the apiserver at %s stayed unavailable for %llus: %s", d->server,
+                                               d->timeout_ms / 1000, api_describe(r, res, desc, sizeof desc));
+                if (r == -EKEYREJECTED)
+                        return log_error_errno(r, "TLS to %s failed: %s", d->server, res->detail);
+                if (r < 0)
+                        return log_error_errno(r, "cannot fetch cluster-info from %s: %s", d->server,
+                                               api_describe(r, res, desc, sizeof desc));
+                if (res->status == 401 || res->status == 403)
+                        return log_error_errno(-EACCES,
+                                               "the apiserver refuses anonymous reads of kube-public/cluster-info (%s): "
+                                               "enable anonymous auth and bind a Role that lets system:anonymous get "
+                                               "it, as 'kubeboot token create' does",
+                                               api_describe(r, res, desc, sizeof desc));
+                if (res->status == 200) {
+                        r = cluster_info_parse(res, d->token_id, ret_kubeconfig, ret_jws);
+                        if (r == -EBADMSG)
+                                return log_error_errno(r, "kube-public/cluster-info has no kubeconfig in its data");
+                        if (r == 0)
+                                return 0;
+                }
+                /* 404 (not published yet) or no signature for our token yet: wait for it */
+                if (!told) {
+                        log_info("%s; waiting up to %llus",
+                                 res->status == 404 ? "kube-public/cluster-info does not exist yet"
+                                                    : "cluster-info carries no signature for this token yet",
+                                 backoff_remaining_ms(&d->backoff) / 1000);
+                        told = true;
+                }
+                if (backoff_wait(&d->backoff, 0) < 0) {
+                        if (res->status == 404)
+                                return log_error_errno(-ENOENT,
+                                                       "kube-public/cluster-info does not exist: publish it "
+                                                       "(kubeboot token create does)");
+                        return log_error_errno(-EKEYREJECTED,
+                                               "cluster-info has no signature for token %s after %llus: the token "
+                                               "is unknown, expired or not valid for signing, or "
+                                               "kube-controller-manager runs without the bootstrap signer "
+                                               "(add bootstrapsigner,tokencleaner to its --controllers)",
+                                               d->token_id, d->timeout_ms / 1000);
+                }
+        }
+}
+
+int discovery_run(DiscoveryCtx *d, KbCA **ret_ca, char **ret_cluster_server) {
+        ApiResult res = { .retry_after_s = -1 };
+        _cleanup_kubeconfig_ Kubeconfig *kc = NULL;
+        _cleanup_ca_ KbCA *ca = NULL;
+        _cleanup_free_ char *signed_kubeconfig = NULL;
+        const char *kubeconfig_text, *jws;
+        char why[WHY_MAX], pin[CA_PIN_MAX];
+        int r;
+
+        /* 1. without trust: the content is verified by the JWS, like kubeadm does */
+        ApiAuth insecure = { .insecure = true };
+        r = fetch_signed(d, &insecure, &res, &kubeconfig_text, &jws);
+        if (r < 0)
+                goto finish;
+        r = jws_verify_detached(jws, kubeconfig_text, strlen(kubeconfig_text), d->token_id, d->token_secret);
+        if (r < 0) {
+                r = log_error_errno(-EKEYREJECTED,
+                                    "the cluster-info signature for token %s does not verify (%s): a wrong token "
+                                    "secret, or someone between this node and %s",
+                                    d->token_id, r == -EBADMSG ? "malformed" : "wrong signature", d->server);
+                goto finish;
+        }
+        signed_kubeconfig = strdup(kubeconfig_text);
+        if (!signed_kubeconfig) {
+                r = -ENOMEM;
+                goto finish;
+        }
+
+        /* 2. the CA in the signed kubeconfig, checked against the pins */
+        r = kubeconfig_parse(signed_kubeconfig, strlen(signed_kubeconfig), NULL, NULL, &kc, why, sizeof why);
+        if (r < 0) {
+                r = log_error_errno(r == -ENOMEM ? r : -EBADMSG, "the kubeconfig in cluster-info is unusable: %s", why);
+                goto finish;
+        }
+        if (!kc->ca_data) {
+                r = log_error_errno(-EBADMSG, "the kubeconfig in cluster-info carries no certificate-authority-data");
+                goto finish;
+        }
+        r = ca_parse(kc->ca_data, kc->ca_data_len, &ca, why, sizeof why);
+        if (r < 0) {
+                r = log_error_errno(r == -ENOMEM ? r : -EBADMSG, "the CA in cluster-info is unusable: %s", why);
+                goto finish;
+        }
+        if (d->pins && d->pins[0]) {
+                r = ca_check_pins(ca, d->pins, pin);
+                if (r < 0) {
+                        r = log_key_errno(LOG_ERR, -EKEYREJECTED, d->pins_source, "ca-cert-hash",
+                                          "the CA that %s offered does not match any pin: its pin is %s (compare "
+                                          "with: openssl x509 -pubkey -in ca.crt | openssl pkey -pubin -outform der "
+                                          "| sha256sum)",
+                                          d->server, pin);
+                        goto finish;
+                }
+                log_info("the cluster CA matches the pin %s", pin);
+        } else {
+                (void) ca_check_pins(ca, NULL, pin);
+                log_warning("trusting the cluster CA %s WITHOUT a pin (unsafe-skip-ca-verification): anyone on the "
+                            "path to %s who knows the token could impersonate the cluster",
+                            pin, d->server);
+        }
+
+        /* 3. again, trusting only that CA: the same bytes, or someone is in between */
+        ApiAuth pinned = { .ca = ca };
+        const char *kubeconfig2, *jws2;
+        r = fetch_signed(d, &pinned, &res, &kubeconfig2, &jws2);
+        if (r < 0)
+                goto finish;
+        if (!streq(kubeconfig2, signed_kubeconfig)) {
+                r = log_error_errno(-EKEYREJECTED,
+                                    "cluster-info fetched over TLS trusting the pinned CA differs from the signed "
+                                    "one: refusing (a man in the middle, or the cluster CA changed meanwhile)");
+                goto finish;
+        }
+        if (kc->server && !streq(kc->server, d->server))
+                log_info("cluster-info names the server %s; kubeboot keeps the configured %s", kc->server, d->server);
+        if (ret_cluster_server && kc->server && !(*ret_cluster_server = strdup(kc->server))) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        *ret_ca = TAKE_PTR(ca);
+        r = 0;
+finish:
+        api_result_clear(&res);
+        return r;
+}
 
 int phase_discover(Kb *kb) {
+        const KbConfig *c = &kb->cfg;
         if (kb->ca) {
                 log_info("trusting the cluster CA from %s", kb->ca_source);
                 return 0;
         }
-        return log_key_errno(LOG_ERR, -ENOKEY, "configuration", "ca-cert",
-                             "not set, and token discovery is not available in this build");
+        if (!config_has(c, KB_CA_CERT_HASH) && !c->v[KB_UNSAFE_SKIP_CA_VERIFICATION].b)
+                return log_key_errno(LOG_ERR, -ENOKEY, "configuration", "ca-cert-hash",
+                                     "not set: token discovery needs the CA's pin (kubeboot token create and kubeadm "
+                                     "token create --print-join-command print it), or ca-cert, or "
+                                     "unsafe-skip-ca-verification=true");
+
+        HttpClient *http = kb_http(kb);
+        if (!http)
+                return log_error_errno(-ENOMEM, "Failed to set up libcurl");
+        const char *token = c->v[KB_TOKEN].str;
+        char token_id[7];
+        memcpy(token_id, token, 6);
+        token_id[6] = 0;
+        DiscoveryCtx d = {
+                .http = http,
+                .server = c->v[KB_SERVER].str,
+                .token_id = token_id,
+                .token_secret = token + 7,
+                .pins = c->v[KB_CA_CERT_HASH].list,
+                .pins_source = c->v[KB_CA_CERT_HASH].source,
+                .timeout_ms = c->v[KB_DISCOVERY_TIMEOUT].u,
+        };
+        backoff_init(&d.backoff, d.timeout_ms, BACKOFF_BASE_MS, BACKOFF_CAP_MS);
+        log_info("discovering the cluster CA from %s with token %s", d.server, token_id);
+
+        KbCA *ca = NULL;
+        int r = discovery_run(&d, &ca, NULL);
+        log_debug("discovery made %u HTTP requests", http_client_requests(http));
+        if (r < 0)
+                return r;
+        kb->ca = ca;
+        kb->ca_source = strdup_printf("token discovery from %s", d.server);
+        return kb->ca_source ? 0 : -ENOMEM;
 }

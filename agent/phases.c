@@ -5,6 +5,7 @@
 const KbPhase kb_phases[] = {
         { "gather", phase_gather, "read and merge every configuration source" },
         { "discover", phase_discover, "find and pin the cluster CA" },
+        { "preflight", phase_preflight, "check the token, RBAC and the clock with the apiserver" },
         { "write", phase_write, "write the kubelet's files in kubeadm's layout" },
 };
 const size_t kb_phases_count = ELEMENTSOF(kb_phases);

@@ -39,7 +39,12 @@ int validate_server_url(const char *s, char *why, size_t n) {
 
         if (!u)
                 return -ENOMEM;
-        if (curl_url_set(u, CURLUPART_URL, s, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
+        CURLUcode uc = curl_url_set(u, CURLUPART_URL, s, CURLU_NON_SUPPORT_SCHEME);
+        if (uc == CURLUE_BAD_PORT_NUMBER) {
+                r = fail(why, n, "\"%s\" has an invalid port", s);
+                goto cleanup;
+        }
+        if (uc != CURLUE_OK) {
                 r = fail(why, n, "\"%s\" is not a URL (expected https://HOST:PORT)", s);
                 goto cleanup;
         }
@@ -108,7 +113,7 @@ static bool dns1123_label(const char *s, size_t len) {
 int validate_dns1123_subdomain(const char *s, char *why, size_t n) {
         size_t len = strlen(s);
         if (len == 0 || len > 253)
-                return fail(why, n, "\"%s\" must be 1 to 253 characters", s);
+                return fail(why, n, "must be 1 to 253 characters, not %zu", len);
         for (const char *p = s;;) {
                 size_t l = strcspn(p, ".");
                 if (!dns1123_label(p, l))

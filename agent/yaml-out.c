@@ -79,7 +79,7 @@ static void scalar(YamlOut *y, const char *s, bool plain_ok) {
         yaml_event_t ev;
         emit(y, &ev,
              yaml_scalar_event_initialize(&ev, NULL, (yaml_char_t *) YAML_STR_TAG, (yaml_char_t *) s, (int) strlen(s),
-                                          plain_ok, !plain_ok,
+                                          plain_ok, 1,
                                           plain_ok ? YAML_ANY_SCALAR_STYLE : YAML_DOUBLE_QUOTED_SCALAR_STYLE));
 }
 

@@ -1,0 +1,27 @@
+/* The one retry policy: capped exponential backoff with full jitter under an overall
+ * deadline, honouring a server's Retry-After. */
+#pragma once
+
+#include <stdint.h>
+
+#include "util.h"
+
+typedef struct Backoff {
+        unsigned long long deadline_ms; /* monotonic */
+        unsigned long base_ms, cap_ms;
+        unsigned attempt;
+        uint64_t rng;
+} Backoff;
+
+#define BACKOFF_BASE_MS 250UL
+#define BACKOFF_CAP_MS 8000UL
+
+/* Starts a policy whose retries stop timeout_ms from now. */
+void backoff_init(Backoff *b, unsigned long long timeout_ms, unsigned long base_ms, unsigned long cap_ms);
+/* The next delay: uniform in [0, min(cap, base·2^attempt)], plus retry_after_ms if the
+ * server asked for one (so that clients told the same Retry-After do not return in step). */
+unsigned long long backoff_next_delay(Backoff *b, unsigned long long retry_after_ms);
+/* Sleeps the next delay; -ETIMEDOUT (without sleeping) if that would pass the deadline. */
+int backoff_wait(Backoff *b, unsigned long long retry_after_ms);
+/* Milliseconds left before the deadline (0 when passed). */
+unsigned long long backoff_remaining_ms(const Backoff *b);

@@ -1,0 +1,231 @@
+#include "kubeconfig-read.h"
+
+#include <libgen.h>
+#include <mbedtls/base64.h>
+#include <stdarg.h>
+#include <yaml.h>
+
+#include "fileio.h"
+#include "paths.h"
+#include "secret.h"
+
+static int fail(char *why, size_t n, const char *fmt, ...) _printf_(3, 4);
+static int fail(char *why, size_t n, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, n, fmt, ap);
+        va_end(ap);
+        return -EINVAL;
+}
+
+Kubeconfig *kubeconfig_free(Kubeconfig *k) {
+        if (!k)
+                return NULL;
+        free(k->context);
+        free(k->cluster_name);
+        free(k->server);
+        free(k->ca_data);
+        free(k->ca_file);
+        secret_free(k->token);
+        free(k->client_cert_data);
+        free(k->client_cert_file);
+        secret_free_n(k->client_key_data, k->client_key_data_len);
+        free(k->client_key_file);
+        free(k);
+        return NULL;
+}
+
+static yaml_node_t *map_get(yaml_document_t *d, yaml_node_t *map, const char *key) {
+        if (!map || map->type != YAML_MAPPING_NODE)
+                return NULL;
+        for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+                yaml_node_t *k = yaml_document_get_node(d, p->key);
+                if (k && k->type == YAML_SCALAR_NODE && k->data.scalar.length == strlen(key) &&
+                    memcmp(k->data.scalar.value, key, k->data.scalar.length) == 0)
+                        return yaml_document_get_node(d, p->value);
+        }
+        return NULL;
+}
+
+/* The scalar's text, or NULL if absent or not a scalar. */
+static const char *scalar(yaml_node_t *n) {
+        return n && n->type == YAML_SCALAR_NODE ? (const char *) n->data.scalar.value : NULL;
+}
+
+/* In a list of {name: X, <field>: {...}}, the <field> mapping of the entry named name
+ * (or of the first entry when name is NULL). */
+static yaml_node_t *named_entry(yaml_document_t *d, yaml_node_t *root, const char *list, const char *field,
+                                const char *name, char **ret_name) {
+        yaml_node_t *seq = map_get(d, root, list);
+        if (!seq || seq->type != YAML_SEQUENCE_NODE)
+                return NULL;
+        for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
+                yaml_node_t *e = yaml_document_get_node(d, *i);
+                const char *en = scalar(map_get(d, e, "name"));
+                if (name && !streq_ptr(en, name))
+                        continue;
+                if (ret_name)
+                        *ret_name = strdup(en ?: "");
+                return map_get(d, e, field);
+        }
+        return NULL;
+}
+
+static int dup_field(yaml_document_t *d, yaml_node_t *map, const char *key, char **ret) {
+        const char *s = scalar(map_get(d, map, key));
+        if (!s || !*s)
+                return 0;
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int dup_path(yaml_document_t *d, yaml_node_t *map, const char *key, const char *base_dir, char **ret) {
+        const char *s = scalar(map_get(d, map, key));
+        if (!s || !*s)
+                return 0;
+        *ret = s[0] == '/' || !base_dir ? strdup(s) : strdup_printf("%s/%s", base_dir, s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int decode_field(yaml_document_t *d, yaml_node_t *map, const char *key, unsigned char **ret, size_t *ret_len,
+                        char *why, size_t n) {
+        const char *s = scalar(map_get(d, map, key));
+        if (!s || !*s)
+                return 0;
+        size_t len = strlen(s), olen = 0;
+        int r = mbedtls_base64_decode(NULL, 0, &olen, (const unsigned char *) s, len);
+        if (r != 0 && r != MBEDTLS_ERR_BASE64_BUFFER_TOO_SMALL)
+                return fail(why, n, "%s is not valid base64", key);
+        unsigned char *buf = malloc(olen + 1);
+        if (!buf)
+                return -ENOMEM;
+        if (mbedtls_base64_decode(buf, olen + 1, &olen, (const unsigned char *) s, len) != 0) {
+                free(buf);
+                return fail(why, n, "%s is not valid base64", key);
+        }
+        buf[olen] = 0;
+        *ret = buf;
+        *ret_len = olen;
+        return 0;
+}
+
+/* libyaml frees what it parsed without wiping it; a kubeconfig may hold a token or key. */
+static void wipe_document(yaml_document_t *d) {
+        for (yaml_node_t *node = d->nodes.start; node && node < d->nodes.top; node++)
+                if (node->type == YAML_SCALAR_NODE)
+                        secret_wipe(node->data.scalar.value, node->data.scalar.length);
+}
+
+static void wipe_parser(yaml_parser_t *p) {
+        if (p->raw_buffer.start)
+                secret_wipe(p->raw_buffer.start, (size_t) (p->raw_buffer.end - p->raw_buffer.start));
+        if (p->buffer.start)
+                secret_wipe(p->buffer.start, (size_t) (p->buffer.end - p->buffer.start));
+}
+
+static int extract(yaml_document_t *d, const char *context, const char *base_dir, Kubeconfig *k, char *why,
+                   size_t n) {
+        yaml_node_t *root = yaml_document_get_root_node(d);
+        if (!root || root->type != YAML_MAPPING_NODE)
+                return fail(why, n, "not a kubeconfig (the document is not a mapping)");
+
+        const char *ctx_name = context ?: scalar(map_get(d, root, "current-context"));
+        yaml_node_t *cluster, *user = NULL;
+        if (!isempty(ctx_name)) {
+                yaml_node_t *ctx = named_entry(d, root, "contexts", "context", ctx_name, NULL);
+                if (!ctx)
+                        return fail(why, n, "context \"%s\" not found", ctx_name);
+                k->context = strdup(ctx_name);
+                const char *cn = scalar(map_get(d, ctx, "cluster"));
+                const char *un = scalar(map_get(d, ctx, "user"));
+                if (!cn)
+                        return fail(why, n, "context \"%s\" names no cluster", ctx_name);
+                cluster = named_entry(d, root, "clusters", "cluster", cn, &k->cluster_name);
+                if (!cluster)
+                        return fail(why, n, "cluster \"%s\" of context \"%s\" not found", cn, ctx_name);
+                if (un) {
+                        user = named_entry(d, root, "users", "user", un, NULL);
+                        if (!user)
+                                return fail(why, n, "user \"%s\" of context \"%s\" not found", un, ctx_name);
+                }
+        } else {
+                cluster = named_entry(d, root, "clusters", "cluster", NULL, &k->cluster_name);
+                if (!cluster)
+                        return fail(why, n, "no cluster in the kubeconfig");
+        }
+
+        int r;
+        if ((r = dup_field(d, cluster, "server", &k->server)) < 0 ||
+            (r = decode_field(d, cluster, "certificate-authority-data", &k->ca_data, &k->ca_data_len, why, n)) < 0 ||
+            (r = dup_path(d, cluster, "certificate-authority", base_dir, &k->ca_file)) < 0)
+                return r;
+        const char *insecure = scalar(map_get(d, cluster, "insecure-skip-tls-verify"));
+        k->insecure_skip_tls_verify = insecure && parse_bool(insecure) == 1;
+        if (!k->server)
+                return fail(why, n, "cluster \"%s\" has no server", k->cluster_name ?: "");
+        if (!user)
+                return 0;
+        const char *tok = scalar(map_get(d, user, "token"));
+        if (tok && *tok && !(k->token = secret_strdup(tok)))
+                return -ENOMEM;
+        if ((r = decode_field(d, user, "client-certificate-data", &k->client_cert_data, &k->client_cert_data_len, why,
+                              n)) < 0 ||
+            (r = decode_field(d, user, "client-key-data", &k->client_key_data, &k->client_key_data_len, why, n)) < 0 ||
+            (r = dup_path(d, user, "client-certificate", base_dir, &k->client_cert_file)) < 0 ||
+            (r = dup_path(d, user, "client-key", base_dir, &k->client_key_file)) < 0)
+                return r;
+        return 0;
+}
+
+int kubeconfig_parse(const char *buf, size_t len, const char *context, const char *base_dir, Kubeconfig **ret,
+                     char *why, size_t n) {
+        yaml_parser_t parser;
+        yaml_document_t doc;
+        int r;
+
+        if (len > KB_KUBECONFIG_MAX)
+                return fail(why, n, "larger than %u bytes", KB_KUBECONFIG_MAX);
+        Kubeconfig *k = calloc(1, sizeof *k);
+        if (!k)
+                return -ENOMEM;
+        if (!yaml_parser_initialize(&parser)) {
+                free(k);
+                return -ENOMEM;
+        }
+        yaml_parser_set_input_string(&parser, (const unsigned char *) buf, len);
+        if (!yaml_parser_load(&parser, &doc)) {
+                r = fail(why, n, "not YAML: %s at line %zu", parser.problem ?: "syntax error",
+                         parser.problem_mark.line + 1);
+                wipe_parser(&parser);
+                yaml_parser_delete(&parser);
+                kubeconfig_free(k);
+                return r;
+        }
+        r = extract(&doc, context, base_dir, k, why, n);
+        wipe_document(&doc);
+        yaml_document_delete(&doc);
+        wipe_parser(&parser);
+        yaml_parser_delete(&parser);
+        if (r < 0) {
+                kubeconfig_free(k);
+                return r;
+        }
+        *ret = k;
+        return 0;
+}
+
+int kubeconfig_load(const char *path, const char *context, Kubeconfig **ret, char *why, size_t n) {
+        _cleanup_free_ char *dir = strdup(path);
+        char *buf = NULL;
+        size_t len = 0;
+        if (!dir)
+                return -ENOMEM;
+        int r = read_file_bounded(path, KB_KUBECONFIG_MAX, &buf, &len);
+        if (r == -ENOENT)
+                return r;
+        if (r < 0)
+                return fail(why, n, "cannot read %s: %s", path, strerror(-r));
+        r = kubeconfig_parse(buf, len, context, dirname(dir), ret, why, n);
+        secret_free_n(buf, len + 1);
+        return r;
+}
