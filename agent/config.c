@@ -102,6 +102,7 @@ void config_done(KbConfig *c) {
                 free(c->ds[i].source);
         }
         free(c->ds);
+        strv_free(c->token_sources);
         *c = (KbConfig){};
 }
 
@@ -247,6 +248,10 @@ int config_set(KbConfig *c, const char *origin, const char *source, const char *
         if (section && !streq(section, section_name(ki->section)))
                 log_key_errno(LOG_WARNING, 0, source, ki->name, "belongs in section [%s]; accepted from [%s]",
                               section_name(ki->section), section);
+
+        /* remembered even if invalid or overridden: finish scrubs every copy it can */
+        if (k == KB_TOKEN && !strv_contains(c->token_sources, source) && strv_extend(&c->token_sources, source) < 0)
+                return log_error_errno(-ENOMEM, "Out of memory");
 
         KbValue *cur = &c->v[k];
         KbValue nv = {};

@@ -42,6 +42,10 @@ typedef enum KbType {
           "deadline for reaching the apiserver and discovering the CA")                                          \
         X(WAIT_TIMEOUT, "wait-timeout", KB_SECTION_JOIN, KB_TYPE_DURATION, "30m", NULL,                          \
           "deadline for the Node to appear after kubelet starts")                                                \
+        X(METADATA_TIMEOUT, "metadata-timeout", KB_SECTION_JOIN, KB_TYPE_DURATION, "20s", NULL,                  \
+          "deadline for reading the metadata service")                                                           \
+        X(METADATA_REQUEST_TIMEOUT, "metadata-request-timeout", KB_SECTION_JOIN, KB_TYPE_DURATION, "2s", NULL,   \
+          "deadline for one metadata request")                                                                   \
         X(NODE_IP, "node-ip", KB_SECTION_KUBELET, KB_TYPE_LIST, NULL, validate_ip,                               \
           "the node's IP address(es), one per family")                                                           \
         X(PROVIDER_ID, "provider-id", KB_SECTION_KUBELET, KB_TYPE_STRING, NULL, validate_provider_id,            \
@@ -98,6 +102,7 @@ typedef struct KbConfig {
         KbValue v[_KB_KEY_MAX];
         KbDsSetting *ds;
         size_t n_ds;
+        char **token_sources; /* every place a token was read from, overridden ones too */
 } KbConfig;
 
 /* One key=value read from a source, with where it was read. */

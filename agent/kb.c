@@ -30,6 +30,8 @@ int kb_exit_status(int r) {
         switch (-r) {
         case 0:
                 return EX_OK;
+        case KB_EUSAGE:
+                return EX_USAGE;
         /* the configuration, or what the cluster said about it, is wrong: fix and retry */
         case EINVAL:
         case ENOKEY:

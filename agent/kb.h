@@ -32,5 +32,8 @@ HttpClient *kb_http(Kb *kb);
 /* A node path under --root, as a new string; NULL on OOM. */
 char *kb_path(const Kb *kb, const char *path);
 
+/* A usage error noticed after option parsing (exit 64, EX_USAGE). */
+#define KB_EUSAGE EDOM
+
 /* Exit statuses (sysexits.h) for a negative errno, the one mapping every verb uses. */
 int kb_exit_status(int r);

@@ -8,6 +8,7 @@
 static int max_level = LOG_INFO;
 static bool to_journal;
 static const char *current_phase;
+static char last_error[2400];
 
 static bool stderr_is_journal(void) {
         const char *e = getenv("JOURNAL_STREAM");
@@ -34,6 +35,10 @@ const char *log_get_phase(void) {
         return current_phase;
 }
 
+const char *log_last_error(void) {
+        return last_error;
+}
+
 int log_get_max_level(void) {
         return max_level;
 }
@@ -43,7 +48,7 @@ int log_internal(int level, int error, const char *source, const char *key, cons
         char msg[2048], line[2400];
         va_list ap;
 
-        if (level > max_level)
+        if (level > max_level && level > LOG_ERR)
                 return -e;
 
         errno = e; /* for %m */
@@ -57,6 +62,11 @@ int log_internal(int level, int error, const char *source, const char *key, cons
                 snprintf(line, sizeof line, "%s: %s", source, msg);
         else
                 snprintf(line, sizeof line, "%s", msg);
+
+        if (level <= LOG_ERR)
+                snprintf(last_error, sizeof last_error, "%s", line);
+        if (level > max_level)
+                return -e;
 
         if (to_journal) {
                 sd_journal_send("MESSAGE=%s", line, "PRIORITY=%i", level, "SYSLOG_IDENTIFIER=kubeboot",

@@ -14,6 +14,10 @@ void log_set_phase(const char *phase);
 const char *log_get_phase(void);
 int log_get_max_level(void);
 
+/* The text of the last message logged at LOG_ERR or worse ("" if none): what a failed
+ * run leaves behind for `kubeboot status`. */
+const char *log_last_error(void);
+
 /* Logs fmt at level; when error is nonzero, %m in fmt renders it. Returns error
  * as a negative errno (or 0), so callers can `return log_error_errno(r, ...)`. */
 int log_internal(int level, int error, const char *source, const char *key, const char *fmt, ...)

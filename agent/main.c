@@ -26,6 +26,8 @@ typedef struct Verb {
 static const Verb verbs[] = {
         { "join", verb_join, "join [--skip-phases=a,b]", "join this node to the cluster (what the unit runs)" },
         { "config", verb_config, "config [--json]", "print the merged configuration and each key's source" },
+        { "status", verb_status, "status [--json]", "joined or not, as which node, since when, last failure" },
+        { "reset", verb_reset, "reset [--force]", "undo the join on this node so that the next boot joins again" },
         { "version", verb_version, "version", "print the version" },
         { "help", verb_help, "help", "print this help" },
 };
@@ -52,7 +54,8 @@ static void print_usage(FILE *f) {
                    "  --cmdline=FILE          read the kernel command line from FILE (default /proc/cmdline)\n"
                    "  --config=FILE           one more ini, above /etc/kubeboot in precedence\n"
                    "  --skip-phases=LIST      join: skip these phases (comma-separated)\n"
-                   "  --json                  config: print JSON\n"
+                   "  --json                  config, status: print JSON\n"
+                   "  --force                 reset: do not ask for confirmation\n"
                    "  -v, --verbose           log debug messages too\n"
                    "  -h, --help              print this help\n"
                    "\nExit status:\n"
@@ -83,13 +86,14 @@ static int usage_error(const char *fmt, ...) {
 
 /* Returns 0 to go on, or an exit status. */
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_ROOT = 0x100, ARG_CMDLINE, ARG_CONFIG, ARG_SKIP, ARG_JSON, ARG_VERSION };
+        enum { ARG_ROOT = 0x100, ARG_CMDLINE, ARG_CONFIG, ARG_SKIP, ARG_JSON, ARG_FORCE, ARG_VERSION };
         static const struct option options[] = {
                 { "root", required_argument, NULL, ARG_ROOT },
                 { "cmdline", required_argument, NULL, ARG_CMDLINE },
                 { "config", required_argument, NULL, ARG_CONFIG },
                 { "skip-phases", required_argument, NULL, ARG_SKIP },
                 { "json", no_argument, NULL, ARG_JSON },
+                { "force", no_argument, NULL, ARG_FORCE },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -122,6 +126,9 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_JSON:
                         arg_options.json = true;
                         break;
+                case ARG_FORCE:
+                        arg_options.force = true;
+                        break;
                 case 'v':
                         arg_options.verbosity++;
                         break;
@@ -149,8 +156,10 @@ static int parse_argv(int argc, char *argv[]) {
                 return usage_error("unexpected argument \"%s\"", arg_options.args[0]);
         if (arg_options.skip_phases && arg_verb->run != verb_join)
                 return usage_error("%s", "--skip-phases is an option of join");
-        if (arg_options.json && arg_verb->run != verb_config)
-                return usage_error("%s", "--json is an option of config");
+        if (arg_options.json && arg_verb->run != verb_config && arg_verb->run != verb_status)
+                return usage_error("%s", "--json is an option of config and status");
+        if (arg_options.force && arg_verb->run != verb_reset)
+                return usage_error("%s", "--force is an option of reset");
         return 0;
 }
 

@@ -3,6 +3,7 @@
 #include <sys/utsname.h>
 
 #include "cmdline.h"
+#include "datasource.h"
 #include "fileio.h"
 #include "ini-source.h"
 #include "log.h"
@@ -77,13 +78,17 @@ static int cmdline_entry(const char *key, const char *value, void *userdata) {
         return entries_add(es, NULL, k, value ?: "", 0);
 }
 
-static int apply_cmdline(Kb *kb) {
+/* The kernel command line's kubeboot.* entries; applied last, but read first, because
+ * it may choose the datasource. */
+static int read_cmdline(Kb *kb, KbEntries *es) {
         const char *path = kb->opt->cmdline_path ?: "/proc/cmdline";
         _cleanup_secret_ char *buf = NULL;
         size_t len;
-        KbEntries es = {};
 
-        int r = read_file_bounded(path, KB_CMDLINE_MAX, &buf, &len);
+        int r = entries_set_origin(es, "cmdline");
+        if (r < 0)
+                return r;
+        r = read_file_bounded(path, KB_CMDLINE_MAX, &buf, &len);
         if (r == -ENOENT && !kb->opt->cmdline_path)
                 return 0; /* no procfs (a build container): no kernel command line */
         if (r == -EFBIG)
@@ -92,12 +97,68 @@ static int apply_cmdline(Kb *kb) {
         if (r < 0)
                 return log_key_errno(LOG_ERR, r == -ENOMEM ? r : -EINVAL, "cmdline", NULL, "cannot read %s: %s",
                                      path, strerror(-r));
-        r = entries_set_origin(&es, "cmdline");
+        return cmdline_parse(buf, len, cmdline_entry, es);
+}
+
+/* datasource= as the cmdline (not yet applied) or the ini files set it. */
+static const char *datasource_setting(const Kb *kb, const KbEntries *cmdline) {
+        const char *v = kb->cfg.v[KB_DATASOURCE].str;
+        for (size_t i = 0; i < cmdline->n; i++)
+                if (config_key_lookup(cmdline->e[i].key) == KB_DATASOURCE)
+                        v = cmdline->e[i].value;
+        return v;
+}
+
+static int apply_result(Kb *kb, DsResult *res) {
+        int ret = 0;
+        for (size_t i = 0; i < res->n_parts; i++) {
+                int r = config_apply(&kb->cfg, &res->parts[i]);
+                if (r == -ENOMEM)
+                        return r;
+                ret = ret ?: r;
+        }
+        return ret;
+}
+
+/* Config media and the metadata service, between the ini files and the cmdline. */
+static int apply_datasources(Kb *kb, const KbEntries *cmdline) {
+        const char *setting = datasource_setting(kb, cmdline);
+        const Datasource *ds = NULL;
+        DsDmi dmi;
+        int r;
+
+        /* MEDIA-HOOK: config media (a filesystem labelled KUBEBOOT) are read here */
+
+        dmi_read(kb->opt->root, &dmi);
+        r = datasource_select(setting, &dmi, &ds);
+        dmi_done(&dmi);
+        if (r < 0)
+                return 0; /* only the cmdline can still hold a bad name here: applying it reports it */
+        if (!ds) {
+                log_debug("no metadata service: datasource=%s%s", setting,
+                          streq(setting, "auto") ? " and DMI names no known platform" : "");
+                return 0;
+        }
+
+        HttpClient *http = kb_http(kb);
+        if (!http)
+                return log_error_errno(-ENOMEM, "Failed to set up libcurl");
+        Backoff deadline;
+        backoff_init(&deadline, kb->cfg.v[KB_METADATA_TIMEOUT].u, BACKOFF_BASE_MS, BACKOFF_CAP_MS);
+        DsEnv env = {
+                .root = kb->opt->root,
+                .cfg = &kb->cfg,
+                .http = http,
+                .backoff = &deadline,
+                .request_timeout_ms = (unsigned long) kb->cfg.v[KB_METADATA_REQUEST_TIMEOUT].u,
+        };
+        DsResult res = {};
+        const char *endpoint = ds_endpoint(&env, ds);
+        log_info("reading the %s metadata service at %s", ds->name, endpoint);
+        r = ds->fetch(&env, endpoint, &res);
         if (r >= 0)
-                r = cmdline_parse(buf, len, cmdline_entry, &es);
-        if (r >= 0)
-                r = config_apply(&kb->cfg, &es);
-        entries_clear(&es);
+                r = apply_result(kb, &res);
+        ds_result_done(&res);
         return r;
 }
 
@@ -148,6 +209,7 @@ static int load_explicit_ca(Kb *kb) {
 }
 
 int gather_sources(Kb *kb) {
+        KbEntries cmdline = {};
         int ret, r;
 
         ret = config_init(&kb->cfg);
@@ -157,29 +219,43 @@ int gather_sources(Kb *kb) {
         /* lowest precedence first: each later source overrides what came before */
         r = apply_ini_layer(kb, PATH_VENDOR_INI, PATH_VENDOR_INI_D);
         if (r == -ENOMEM)
-                return r;
+                goto finish;
         ret = ret ?: r;
         r = apply_ini_layer(kb, PATH_ADMIN_INI, PATH_ADMIN_INI_D);
         if (r == -ENOMEM)
-                return r;
+                goto finish;
         ret = ret ?: r;
         if (kb->opt->config_path) {
                 r = apply_file(kb, kb->opt->config_path, true);
                 if (r == -ENOMEM)
-                        return r;
+                        goto finish;
                 ret = ret ?: r;
         }
-        r = apply_cmdline(kb);
+        r = read_cmdline(kb, &cmdline);
         if (r == -ENOMEM)
-                return r;
+                goto finish;
         ret = ret ?: r;
-        if (ret < 0)
-                return ret; /* every bad value is logged; derived values would only add noise */
+        if (ret >= 0) {
+                r = apply_datasources(kb, &cmdline);
+                if (r == -ENOMEM)
+                        goto finish;
+                ret = ret ?: r;
+        }
+        r = config_apply(&kb->cfg, &cmdline);
+        if (r == -ENOMEM)
+                goto finish;
+        ret = ret ?: r;
+        if (ret < 0) {
+                r = ret; /* every bad value is logged; derived values would only add noise */
+                goto finish;
+        }
 
         r = default_node_name(kb);
-        if (r < 0)
-                return r;
-        return load_explicit_ca(kb);
+        if (r >= 0)
+                r = load_explicit_ca(kb);
+finish:
+        entries_clear(&cmdline);
+        return r;
 }
 
 int phase_gather(Kb *kb) {

@@ -4,6 +4,7 @@
 #include "kubeconfig-write.h"
 #include "kubelet-config.h"
 #include "log.h"
+#include "notify.h"
 #include "paths.h"
 #include "phases.h"
 #include "secret.h"
@@ -80,5 +81,9 @@ int phase_write(Kb *kb) {
                 return log_error_errno(r, "Failed to render the bootstrap kubeconfig: %m");
         r = write_node_file(kb, PATH_BOOTSTRAP_KUBECONFIG, kubeconfig, kubeconfig_len, 0600);
         secret_free_n(kubeconfig, kubeconfig_len + 1);
-        return r;
+        if (r < 0)
+                return r;
+        /* kubelet.service (ordered after us) may start now */
+        notify_ready();
+        return 0;
 }

@@ -1,12 +1,16 @@
 #include "phases.h"
 
 #include "log.h"
+#include "notify.h"
 
 const KbPhase kb_phases[] = {
-        { "gather", phase_gather, "read and merge every configuration source" },
-        { "discover", phase_discover, "find and pin the cluster CA" },
-        { "preflight", phase_preflight, "check the token, RBAC and the clock with the apiserver" },
-        { "write", phase_write, "write the kubelet's files in kubeadm's layout" },
+        { "gather", phase_gather, "reading the configuration" },
+        { "discover", phase_discover, "finding the cluster CA" },
+        { "preflight", phase_preflight, "checking the token, RBAC and the clock with the apiserver" },
+        { "write", phase_write, "writing the kubelet's files" },
+        { "start", phase_start, "starting kubelet" },
+        { "wait", phase_wait, "waiting for the Node to register" },
+        { "finish", phase_finish, "removing the bootstrap token and switching kubeboot off" },
 };
 const size_t kb_phases_count = ELEMENTSOF(kb_phases);
 
@@ -26,11 +30,10 @@ int phases_run(Kb *kb, char *const *skip) {
                         continue;
                 }
                 unsigned long long t0 = now_ms();
+                progress("%s", p->description);
                 int r = p->run(kb);
-                if (r < 0) {
-                        log_set_phase(NULL);
-                        return r;
-                }
+                if (r < 0)
+                        return r; /* the phase stays set: the caller reports where it failed */
                 log_debug("done in %llu ms", now_ms() - t0);
         }
         log_set_phase(NULL);

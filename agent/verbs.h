@@ -5,3 +5,5 @@
 
 int verb_join(Kb *kb);
 int verb_config(Kb *kb);
+int verb_status(Kb *kb);
+int verb_reset(Kb *kb);

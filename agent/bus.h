@@ -1,0 +1,22 @@
+/* systemd's D-Bus API (sd-bus), for the few things kubeboot asks of the service manager:
+ * start/stop a unit and follow its job, read a unit's state, enable/disable unit files. */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+#include "util.h"
+
+/* Connects to systemd: its private socket when root (works before dbus-daemon runs),
+ * else the system bus. */
+int bus_connect(sd_bus **ret);
+/* ActiveState and SubState of a unit ("inactive"/"dead" for unknown ones). */
+int bus_unit_state(sd_bus *bus, const char *unit, char **ret_active, char **ret_sub);
+/* Does systemd know this unit (has a unit file or is loaded)? */
+int bus_unit_exists(sd_bus *bus, const char *unit);
+/* Runs a Manager method ("StartUnit", "RestartUnit", "StopUnit") with mode "replace" and
+ * waits up to timeout_ms for the job; returns 0 if the job's result is "done", else
+ * -EIO with the result in ret_result (e.g. "failed", "dependency"). */
+int bus_unit_job(sd_bus *bus, const char *method, const char *unit, unsigned long long timeout_ms,
+                 char **ret_result);
+/* Enables or disables a unit file (persistently) and reloads systemd. */
+int bus_unit_file_set_enabled(sd_bus *bus, const char *unit, bool enable);

@@ -1,0 +1,174 @@
+/* Phase wait: until the Node exists, checked with the node's own credentials (a
+ * bootstrap token may not read Nodes); meanwhile, with the token, this node's CSR is
+ * found and its state reported, so an operator knows what to approve. */
+#include <mbedtls/base64.h>
+#include <mbedtls/oid.h>
+#include <mbedtls/x509_csr.h>
+
+#include "api.h"
+#include "kubelet-creds.h"
+#include "log.h"
+#include "notify.h"
+#include "phases.h"
+
+#define WAIT_POLL_BASE_MS 500UL
+#define WAIT_POLL_CAP_MS 3000UL
+#define KUBELET_SIGNER "kubernetes.io/kube-apiserver-client-kubelet"
+#define CSR_LIST_PATH \
+        "/apis/certificates.k8s.io/v1/certificatesigningrequests?fieldSelector=spec.signerName%3Dkubernetes.io%2Fkube-apiserver-client-kubelet"
+
+typedef enum CsrState { CSR_NONE, CSR_PENDING, CSR_APPROVED, CSR_ISSUED, CSR_DENIED, CSR_FAILED } CsrState;
+
+/* Is this CSR's subject CN=system:node:<node>? */
+static bool csr_is_for(const char *request_b64, const char *node) {
+        size_t len = 0;
+        unsigned char *pem = NULL;
+        bool match = false;
+        if (mbedtls_base64_decode(NULL, 0, &len, (const unsigned char *) request_b64, strlen(request_b64)) !=
+            MBEDTLS_ERR_BASE64_BUFFER_TOO_SMALL)
+                return false;
+        pem = malloc(len + 1);
+        if (!pem || mbedtls_base64_decode(pem, len + 1, &len, (const unsigned char *) request_b64,
+                                          strlen(request_b64)) != 0) {
+                free(pem);
+                return false;
+        }
+        pem[len] = 0;
+        mbedtls_x509_csr csr;
+        mbedtls_x509_csr_init(&csr);
+        if (mbedtls_x509_csr_parse(&csr, pem, len + 1) == 0) {
+                _cleanup_free_ char *want = strdup_printf("system:node:%s", node);
+                for (const mbedtls_x509_name *n = &csr.subject; want && n; n = n->next)
+                        if (n->oid.p && MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &n->oid) == 0 &&
+                            n->val.len == strlen(want) && memcmp(n->val.p, want, n->val.len) == 0)
+                                match = true;
+        }
+        mbedtls_x509_csr_free(&csr);
+        free(pem);
+        return match;
+}
+
+static CsrState csr_state(json_object *csr, char *reason, size_t n) {
+        json_object *conds = json_get(csr, "status", "conditions", NULL);
+        CsrState s = CSR_PENDING;
+        for (size_t i = 0; conds && json_object_is_type(conds, json_type_array) && i < json_object_array_length(conds);
+             i++) {
+                json_object *c = json_object_array_get_idx(conds, i);
+                const char *type = json_get_string(c, "type", NULL);
+                const char *msg = json_get_string(c, "message", NULL) ?: json_get_string(c, "reason", NULL);
+                if (streq_ptr(type, "Denied") || streq_ptr(type, "Failed")) {
+                        snprintf(reason, n, "%s", msg ?: "");
+                        return streq(type, "Denied") ? CSR_DENIED : CSR_FAILED;
+                }
+                if (streq_ptr(type, "Approved"))
+                        s = CSR_APPROVED;
+        }
+        if (s == CSR_APPROVED && !isempty(json_get_string(csr, "status", "certificate", NULL)))
+                s = CSR_ISSUED;
+        return s;
+}
+
+/* The newest kubelet client CSR this token made for this node. */
+static int find_csr(HttpClient *http, const Kb *kb, char *name, size_t name_n, CsrState *state, char *reason,
+                    size_t reason_n) {
+        const KbConfig *c = &kb->cfg;
+        ApiAuth auth = { .ca = kb->ca, .bearer = c->v[KB_TOKEN].str };
+        ApiResult res = { .retry_after_s = -1 };
+        char user[64];
+        snprintf(user, sizeof user, "system:bootstrap:%.6s", c->v[KB_TOKEN].str);
+
+        int r = api_request(http, c->v[KB_SERVER].str, &auth, "GET", CSR_LIST_PATH, NULL, &res);
+        if (r < 0 || res.status != 200) {
+                char d[600];
+                log_debug("cannot list CSRs: %s", api_describe(r, &res, d, sizeof d));
+                api_result_clear(&res);
+                return r < 0 ? r : -EPROTO;
+        }
+        json_object *items = json_get(res.json, "items", NULL);
+        const char *newest = NULL;
+        *state = CSR_NONE;
+        for (size_t i = 0; items && json_object_is_type(items, json_type_array) && i < json_object_array_length(items);
+             i++) {
+                json_object *csr = json_object_array_get_idx(items, i);
+                const char *created = json_get_string(csr, "metadata", "creationTimestamp", NULL);
+                const char *request = json_get_string(csr, "spec", "request", NULL);
+                if (!streq_ptr(json_get_string(csr, "spec", "signerName", NULL), KUBELET_SIGNER) ||
+                    !streq_ptr(json_get_string(csr, "spec", "username", NULL), user) || !request ||
+                    !csr_is_for(request, c->v[KB_NODE_NAME].str))
+                        continue;
+                if (newest && created && strcmp(created, newest) < 0)
+                        continue; /* RFC 3339 in UTC sorts as text */
+                newest = created ?: "";
+                snprintf(name, name_n, "%s", json_get_string(csr, "metadata", "name", NULL) ?: "?");
+                *state = csr_state(csr, reason, reason_n);
+        }
+        api_result_clear(&res);
+        return 0;
+}
+
+int phase_wait(Kb *kb) {
+        const char *node = kb->cfg.v[KB_NODE_NAME].str;
+        HttpClient *http = kb_http(kb);
+        char last[1024] = "", now[1024], detail[600], why[256];
+        Backoff poll;
+
+        if (!http)
+                return log_error_errno(-ENOMEM, "Failed to set up libcurl");
+        backoff_init(&poll, kb->cfg.v[KB_WAIT_TIMEOUT].u, WAIT_POLL_BASE_MS, WAIT_POLL_CAP_MS);
+        for (;;) {
+                _cleanup_kubelet_creds_ KubeletCreds *creds = NULL;
+                int r = kubelet_creds_load(kb, &creds, why, sizeof why);
+                if (r == -ENOMEM)
+                        return r;
+                if (r >= 0 && !streq(creds->node, node))
+                        return log_error_errno(-EINVAL,
+                                               "kubelet bootstrapped as node \"%s\", not \"%s\": is "
+                                               "--hostname-override overridden in KUBELET_EXTRA_ARGS?",
+                                               creds->node, node);
+                if (r >= 0) {
+                        r = kubelet_creds_get_node(http, creds, detail, sizeof detail);
+                        if (r == 1) {
+                                progress("Node %s is registered", node);
+                                return 0;
+                        }
+                        if (r == 0)
+                                snprintf(now, sizeof now, "kubelet has its certificate; waiting for it to register Node %s",
+                                         node);
+                        else
+                                snprintf(now, sizeof now, "kubelet has its certificate, but reading Node %s with it failed: %s",
+                                         node, detail);
+                } else if (r == -ENOENT) {
+                        char csr[254] = "", reason[256] = "";
+                        CsrState st = CSR_NONE;
+                        r = kb->ca ? find_csr(http, kb, csr, sizeof csr, &st, reason, sizeof reason) : -ENOKEY;
+                        if (r < 0)
+                                snprintf(now, sizeof now, "waiting for kubelet to bootstrap");
+                        else if (st == CSR_NONE)
+                                snprintf(now, sizeof now, "waiting for kubelet to request its client certificate");
+                        else if (st == CSR_PENDING)
+                                snprintf(now, sizeof now, "waiting for CSR %s approval: kubectl certificate approve %s",
+                                         csr, csr);
+                        else if (st == CSR_APPROVED)
+                                snprintf(now, sizeof now,
+                                         "CSR %s is approved; waiting for the signer (kube-controller-manager with "
+                                         "--cluster-signing-cert-file)",
+                                         csr);
+                        else if (st == CSR_ISSUED)
+                                snprintf(now, sizeof now, "CSR %s is signed; waiting for kubelet to write its kubeconfig",
+                                         csr);
+                        else
+                                return log_error_errno(-EKEYREJECTED, "CSR %s was %s%s%s: this node cannot join with it",
+                                                       csr, st == CSR_DENIED ? "denied" : "failed",
+                                                       *reason ? ": " : "", reason);
+                } else
+                        snprintf(now, sizeof now, "kubelet's credentials are not usable yet: %s", why);
+
+                if (!streq(now, last)) {
+                        progress("%s", now);
+                        snprintf(last, sizeof last, "%s", now);
+                }
+                if (backoff_wait(&poll, 0) < 0)
+                        return log_error_errno(-ETIMEDOUT, "Node %s did not appear within %llus; last: %s", node,
+                                               kb->cfg.v[KB_WAIT_TIMEOUT].u / 1000, last);
+        }
+}

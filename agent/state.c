@@ -1,0 +1,91 @@
+#include "state.h"
+
+#include <time.h>
+
+#include "fileio.h"
+#include "log.h"
+#include "paths.h"
+
+static void rfc3339_now(char buf[32]) {
+        time_t t = time(NULL);
+        strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+}
+
+static int write_json(Kb *kb, const char *file, json_object *o) {
+        _cleanup_free_ char *dir = kb_path(kb, PATH_STATE_DIR), *path = kb_path(kb, file);
+        if (!dir || !path)
+                return -ENOMEM;
+        int r = mkdir_parents(dir, 0755);
+        if (r < 0)
+                return r;
+        const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+        _cleanup_free_ char *withnl = strdup_printf("%s\n", text);
+        if (!withnl)
+                return -ENOMEM;
+        return write_file_atomic(path, withnl, strlen(withnl), 0644);
+}
+
+static int read_json(const Kb *kb, const char *file, json_object **ret) {
+        _cleanup_free_ char *path = kb_path(kb, file), *buf = NULL;
+        size_t len;
+        if (!path)
+                return -ENOMEM;
+        int r = read_file_bounded(path, 64 * 1024, &buf, &len);
+        if (r < 0)
+                return r;
+        json_object *o = json_tokener_parse(buf);
+        if (!o || !json_object_is_type(o, json_type_object)) {
+                json_object_put(o);
+                /* an older or hand-made stamp: joined all the same */
+                o = json_object_new_object();
+        }
+        *ret = o;
+        return 0;
+}
+
+int state_write_joined(Kb *kb, const char *node, const char *how) {
+        char now[32];
+        rfc3339_now(now);
+        json_object *o = json_object_new_object(), *sources = json_object_new_object();
+        json_object_object_add(o, "node", json_object_new_string(node));
+        json_object_object_add(o, "joined", json_object_new_string(now));
+        json_object_object_add(o, "how", json_object_new_string(how));
+        json_object_object_add(o, "version", json_object_new_string(KUBEBOOT_VERSION));
+        if (config_has(&kb->cfg, KB_SERVER))
+                json_object_object_add(o, "server", json_object_new_string(kb->cfg.v[KB_SERVER].str));
+        for (KbKey k = 0; k < _KB_KEY_MAX; k++)
+                if (kb->cfg.v[k].source && !streq(kb->cfg.v[k].source, "default"))
+                        json_object_object_add(sources, kb_keys[k].name, json_object_new_string(kb->cfg.v[k].source));
+        json_object_object_add(o, "sources", sources);
+        if (kb->ca_source)
+                json_object_object_add(o, "ca", json_object_new_string(kb->ca_source));
+        int r = write_json(kb, PATH_JOINED_STAMP, o);
+        json_object_put(o);
+        return r;
+}
+
+int state_read_joined(const Kb *kb, json_object **ret) {
+        return read_json(kb, PATH_JOINED_STAMP, ret);
+}
+
+int state_write_failure(Kb *kb, const char *phase, int exit_status, const char *message) {
+        char now[32];
+        rfc3339_now(now);
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "time", json_object_new_string(now));
+        json_object_object_add(o, "phase", json_object_new_string(phase ?: ""));
+        json_object_object_add(o, "exit", json_object_new_int(exit_status));
+        json_object_object_add(o, "message", json_object_new_string(message ?: ""));
+        int r = write_json(kb, PATH_LAST_FAILURE, o);
+        json_object_put(o);
+        return r;
+}
+
+int state_read_failure(const Kb *kb, json_object **ret) {
+        return read_json(kb, PATH_LAST_FAILURE, ret);
+}
+
+int state_clear_failure(Kb *kb) {
+        _cleanup_free_ char *path = kb_path(kb, PATH_LAST_FAILURE);
+        return path ? unlink_durable(path) : -ENOMEM;
+}

@@ -1,0 +1,89 @@
+/* `kubeboot status [--json]`: joined or not, as which node, since when, from which
+ * sources, the kubelet certificate's expiry, and the last failure. */
+#include <time.h>
+
+#include "kubelet-creds.h"
+#include "log.h"
+#include "state.h"
+#include "verbs.h"
+
+static const char *jstr(json_object *o, const char *key) {
+        json_object *v;
+        return o && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
+                       ? json_object_get_string(v)
+                       : NULL;
+}
+
+static void fmt_time(time_t t, char buf[32]) {
+        strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+}
+
+int verb_status(Kb *kb) {
+        json_object *joined = NULL, *failure = NULL;
+        _cleanup_kubelet_creds_ KubeletCreds *creds = NULL;
+        char why[256], not_after[32] = "";
+        int r;
+
+        r = state_read_joined(kb, &joined);
+        if (r < 0 && r != -ENOENT)
+                return log_error_errno(r, "Failed to read the joined stamp: %m");
+        r = state_read_failure(kb, &failure);
+        if (r < 0 && r != -ENOENT) {
+                json_object_put(joined);
+                return log_error_errno(r, "Failed to read the last failure: %m");
+        }
+        r = kubelet_creds_load(kb, &creds, why, sizeof why);
+        if (r == -ENOMEM) {
+                json_object_put(joined);
+                json_object_put(failure);
+                return r;
+        }
+        if (creds)
+                fmt_time(creds->not_after, not_after);
+
+        if (kb->opt->json) {
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "joined", json_object_new_boolean(joined != NULL));
+                json_object_object_add(o, "stamp", joined ? json_object_get(joined) : NULL);
+                if (creds) {
+                        json_object *c = json_object_new_object();
+                        json_object_object_add(c, "node", json_object_new_string(creds->node));
+                        json_object_object_add(c, "notAfter", json_object_new_string(not_after));
+                        json_object_object_add(c, "valid", json_object_new_boolean(kubelet_creds_valid_now(creds)));
+                        json_object_object_add(o, "kubeletCertificate", c);
+                } else
+                        json_object_object_add(o, "kubeletCertificate", NULL);
+                json_object_object_add(o, "lastFailure", failure ? json_object_get(failure) : NULL);
+                puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+                json_object_put(o);
+        } else {
+                if (joined) {
+                        printf("joined:       yes, as Node %s since %s (%s)\n", jstr(joined, "node") ?: "?",
+                               jstr(joined, "joined") ?: "?", jstr(joined, "how") ?: "?");
+                        if (jstr(joined, "server"))
+                                printf("server:       %s\n", jstr(joined, "server"));
+                        json_object *sources;
+                        if (json_object_object_get_ex(joined, "sources", &sources)) {
+                                printf("sources:     ");
+                                json_object_object_foreach(sources, k, v) printf(" %s=%s", k, json_object_get_string(v));
+                                printf("\n");
+                        }
+                } else
+                        printf("joined:       no\n");
+                if (creds)
+                        printf("kubelet cert: Node %s, expires %s%s\n", creds->node, not_after,
+                               kubelet_creds_valid_now(creds) ? "" : " (NOT valid now)");
+                else
+                        printf("kubelet cert: none\n");
+                if (failure)
+                        printf("last failure: %s in phase %s (exit %d): %s\n", jstr(failure, "time") ?: "?",
+                               jstr(failure, "phase") ?: "?",
+                               json_object_get_int(json_object_object_get(failure, "exit")),
+                               jstr(failure, "message") ?: "");
+                else
+                        printf("last failure: none\n");
+        }
+        json_object_put(joined);
+        json_object_put(failure);
+        return 0;
+}

@@ -1,0 +1,158 @@
+"""Shared helpers for kubeboot's integration tests (run with Debian's /usr/bin/python3).
+
+Every test runs inside tests/netns-run: a private network namespace with only loopback.
+Tests print TAP through the `Tap` class; meson reads it (protocol: tap).
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(SRC, "tests", "cluster"))
+
+KUBEBOOT = os.environ.get("KUBEBOOT_BIN") or os.path.join(SRC, "build", "agent", "kubeboot")
+KUBELET = os.path.join(SRC, "tests", "cluster", "kubelet.py")
+PYTHON = "/usr/bin/python3"
+
+EX_OK, EX_USAGE, EX_UNAVAILABLE, EX_SOFTWARE, EX_CANTCREAT, EX_CONFIG = 0, 64, 69, 70, 73, 78
+
+
+def assert_in_netns():
+    if os.environ.get("KUBEBOOT_IN_NETNS") != "1":
+        sys.exit("run this test through tests/netns-run (it opens sockets)")
+
+
+class Tap:
+    """Minimal TAP producer; a failing check does not stop the test."""
+
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def ok(self, cond, what, detail=None):
+        self.n += 1
+        print(("ok %d - %s" if cond else "not ok %d - %s") % (self.n, what), flush=True)
+        if not cond:
+            self.failed += 1
+            if detail is not None:
+                for line in str(detail).splitlines()[-40:]:
+                    print("#   " + line, flush=True)
+        return cond
+
+    def skip(self, what, why):
+        self.n += 1
+        print("ok %d - %s # SKIP %s" % (self.n, what, why), flush=True)
+
+    def done(self):
+        print("1..%d" % self.n, flush=True)
+        sys.exit(1 if self.failed else 0)
+
+
+class Root:
+    """A node root for `kubeboot --root`, removed afterwards."""
+
+    def __init__(self, prefix="kubeboot-it-"):
+        self.path = tempfile.mkdtemp(prefix=prefix)
+
+    def p(self, rel):
+        return os.path.join(self.path, rel.lstrip("/"))
+
+    def write(self, rel, content, mode=0o600):
+        path = self.p(rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(content)
+        os.chmod(path, mode)
+        return path
+
+    def read(self, rel):
+        with open(self.p(rel)) as f:
+            return f.read()
+
+    def exists(self, rel):
+        return os.path.exists(self.p(rel))
+
+    def files(self):
+        out = []
+        for d, _, fs in os.walk(self.path):
+            for f in fs:
+                out.append(os.path.join(d, f))
+        return out
+
+    def cleanup(self):
+        shutil.rmtree(self.path, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.cleanup()
+
+
+class Run:
+    def __init__(self, rc, out, err, seconds):
+        self.rc, self.out, self.err, self.seconds = rc, out, err, seconds
+
+    def __repr__(self):
+        return "rc=%s (%.2fs)\nstdout:\n%s\nstderr:\n%s" % (self.rc, self.seconds, self.out, self.err)
+
+
+def kubeboot(*args, root=None, cmdline=None, timeout=120, env=None):
+    """Runs the kubeboot binary; cmdline is the kernel command line text (a file is made)."""
+    argv = [KUBEBOOT]
+    tmp = None
+    if root is not None:
+        argv.append("--root=" + (root.path if isinstance(root, Root) else root))
+    if cmdline is not None:
+        fd, tmp = tempfile.mkstemp(prefix="kubeboot-cmdline-")
+        with os.fdopen(fd, "w") as f:
+            f.write(cmdline)
+        argv.append("--cmdline=" + tmp)
+    argv += list(args)
+    e = dict(os.environ)
+    e.pop("JOURNAL_STREAM", None)
+    e.update(env or {})
+    t0 = time.monotonic()
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=e)
+    finally:
+        if tmp:
+            os.unlink(tmp)
+    return Run(p.returncode, p.stdout, p.stderr, time.monotonic() - t0)
+
+
+def secret_of(token):
+    return token.split(".", 1)[1]
+
+
+def assert_no_secret(tap, token, texts, what):
+    s = secret_of(token)
+    leaked = [t for t in texts if t and s in t]
+    tap.ok(not leaked, "the token secret appears nowhere in %s" % what, "\n".join(leaked)[:2000])
+
+
+def run_kubelet(root, node_name=None, timeout=60, extra=()):
+    """Runs the stand-in kubelet on a root the way the kubeadm drop-in does, until its
+    Node is registered. Returns the Run."""
+    r = root.path if isinstance(root, Root) else root
+    flags = ""
+    fpath = os.path.join(r, "var/lib/kubelet/kubeadm-flags.env")
+    if os.path.exists(fpath):
+        with open(fpath) as f:
+            line = f.read().strip()
+        flags = line.split("=", 1)[1].strip('"')
+    argv = [PYTHON, KUBELET,
+            "--bootstrap-kubeconfig=" + os.path.join(r, "etc/kubernetes/bootstrap-kubelet.conf"),
+            "--kubeconfig=" + os.path.join(r, "etc/kubernetes/kubelet.conf"),
+            "--config=" + os.path.join(r, "var/lib/kubelet/config.yaml"),
+            "--root-dir=" + os.path.join(r, "var/lib/kubelet"),
+            "--standin-exit-after-register"] + flags.split() + list(extra)
+    t0 = time.monotonic()
+    env = dict(os.environ, KUBELET_STANDIN_TIMEOUT=str(timeout))
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout + 10, env=env)
+    return Run(p.returncode, p.stdout, p.stderr, time.monotonic() - t0)
