@@ -60,6 +60,18 @@ static int parse_cert(KubeletCreds *c, char *why, size_t n) {
         return 0;
 }
 
+/* A path kubelet wrote into its kubeconfig, as a path here: a node path under --root,
+ * unless it already lies there (a kubelet run from outside the root writes such paths). */
+static char *creds_path(const Kb *kb, const char *p) {
+        const char *root = kb->opt->root;
+        if (!isempty(root)) {
+                size_t rl = strlen(root);
+                if (strncmp(p, root, rl) == 0 && (p[rl] == '/' || p[rl] == 0))
+                        return strdup(p);
+        }
+        return kb_path(kb, p);
+}
+
 int kubelet_creds_load(const Kb *kb, KubeletCreds **ret, char *why, size_t n) {
         _cleanup_free_ char *conf = kb_path(kb, PATH_KUBELET_KUBECONFIG);
         _cleanup_kubeconfig_ Kubeconfig *k = NULL;
@@ -82,7 +94,7 @@ int kubelet_creds_load(const Kb *kb, KubeletCreds **ret, char *why, size_t n) {
         if (k->ca_data)
                 r = ca_parse(k->ca_data, k->ca_data_len, &c->ca, why, n);
         else if (k->ca_file) {
-                _cleanup_free_ char *p = kb_path(kb, k->ca_file);
+                _cleanup_free_ char *p = creds_path(kb, k->ca_file);
                 r = p ? ca_load_value(p, NULL, &c->ca, why, n) : -ENOMEM;
         } else
                 r = fail(why, n, "%s names no CA", conf);
@@ -104,7 +116,7 @@ int kubelet_creds_load(const Kb *kb, KubeletCreds **ret, char *why, size_t n) {
                 c->pem[c->pem_len] = 0;
         } else if (k->client_cert_file) {
                 /* kubelet writes one file with both, and names it twice */
-                _cleanup_free_ char *p = kb_path(kb, k->client_cert_file);
+                _cleanup_free_ char *p = creds_path(kb, k->client_cert_file);
                 if (!p) {
                         r = -ENOMEM;
                         goto fail;
