@@ -66,9 +66,14 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata) {
                         ncap *= 2;
                 if (ncap > s->max + 1)
                         ncap = s->max + 1;
-                char *nb = realloc(r->body, ncap);
+                /* not realloc: the old buffer may hold a secret and must be wiped */
+                char *nb = malloc(ncap);
                 if (!nb)
                         return 0;
+                if (r->body) {
+                        memcpy(nb, r->body, r->body_len);
+                        secret_free_n(r->body, s->cap);
+                }
                 r->body = nb;
                 s->cap = ncap;
         }
@@ -131,7 +136,7 @@ int http_perform(HttpClient *c, const HttpRequest *req, HttpResponse *resp) {
         CURL *h = c->h;
         Sink sink = { .resp = resp, .max = req->max_body ?: HTTP_BODY_MAX_DEFAULT };
         struct curl_slist *headers = NULL;
-        struct curl_slist bearer_node = {};
+        struct curl_slist bearer_node = {}, secret_node = {};
         _cleanup_secret_ char *bearer_line = NULL;
         char errbuf[CURL_ERROR_SIZE] = "";
         int r = 0;
@@ -183,6 +188,7 @@ int http_perform(HttpClient *c, const HttpRequest *req, HttpResponse *resp) {
                 curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &key);
         }
 
+        struct curl_slist *headers_head;
         for (const char *const *hl = req->headers; hl && *hl; hl++) {
                 struct curl_slist *n = curl_slist_append(headers, *hl);
                 if (!n) {
@@ -201,17 +207,24 @@ int http_perform(HttpClient *c, const HttpRequest *req, HttpResponse *resp) {
                 }
                 headers = n;
         }
+        headers_head = headers;
+        /* secrets travel in list nodes of our own, so that the only copies we make are wiped */
+        if (req->secret_header) {
+                secret_node.data = (char *) req->secret_header;
+                secret_node.next = headers;
+                headers_head = &secret_node;
+        }
         if (req->bearer) {
-                /* our own list node, so that the only copy we make of the secret is wiped */
                 bearer_line = strdup_printf("Authorization: Bearer %s", req->bearer);
                 if (!bearer_line) {
                         r = -ENOMEM;
                         goto finish;
                 }
                 bearer_node.data = bearer_line;
-                bearer_node.next = headers;
+                bearer_node.next = headers_head;
+                headers_head = &bearer_node;
         }
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, req->bearer ? &bearer_node : headers);
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers_head);
 
         if (req->method && !streq(req->method, "GET"))
                 curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);

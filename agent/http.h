@@ -17,6 +17,7 @@ typedef struct HttpRequest {
         const char *url;
         const char *const *headers; /* extra "Name: value" lines, NULL-terminated; no secrets */
         const char *bearer;         /* a secret: sent as Authorization: Bearer */
+        const char *secret_header;  /* a "Name: value" line holding a secret (EC2's session token) */
         const char *body;           /* with content_type; NULL for none */
         size_t body_len;
         const char *content_type;

@@ -75,6 +75,10 @@ static void scrub_token_sources(Kb *kb) {
                 } else if (streq(*s, "cmdline"))
                         log_notice("the token is on the kernel command line, which every user can read in "
                                    "/proc/cmdline: remove it from the boot configuration");
+                else if (startswith(*s, "media:"))
+                        log_notice("the token is on the KUBEBOOT config medium (%s): remove the medium, or the "
+                                   "token from it",
+                                   *s);
                 else
                         log_debug("the token from %s is not a file kubeboot can scrub", *s);
         }

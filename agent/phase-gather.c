@@ -4,6 +4,7 @@
 
 #include "cmdline.h"
 #include "datasource.h"
+#include "datasources/ds-media.h"
 #include "fileio.h"
 #include "ini-source.h"
 #include "log.h"
@@ -100,13 +101,28 @@ static int read_cmdline(Kb *kb, KbEntries *es) {
         return cmdline_parse(buf, len, cmdline_entry, es);
 }
 
-/* datasource= as the cmdline (not yet applied) or the ini files set it. */
-static const char *datasource_setting(const Kb *kb, const KbEntries *cmdline) {
-        const char *v = kb->cfg.v[KB_DATASOURCE].str;
+/* The last value the cmdline (read, not yet applied) gives key, or NULL. */
+static const char *cmdline_value(const KbEntries *cmdline, KbKey key) {
+        const char *v = NULL;
         for (size_t i = 0; i < cmdline->n; i++)
-                if (config_key_lookup(cmdline->e[i].key) == KB_DATASOURCE)
+                if (config_key_lookup(cmdline->e[i].key) == (int) key)
                         v = cmdline->e[i].value;
         return v;
+}
+
+/* datasource= as the cmdline or, below it, the other sources set it. */
+static const char *datasource_setting(const Kb *kb, const KbEntries *cmdline) {
+        return cmdline_value(cmdline, KB_DATASOURCE) ?: kb->cfg.v[KB_DATASOURCE].str;
+}
+
+/* A duration as the cmdline or, below it, the other sources set it. A malformed cmdline
+ * value is ignored here: applying the cmdline afterwards reports it. */
+static unsigned long long duration_setting(const Kb *kb, const KbEntries *cmdline, KbKey key) {
+        const char *v = cmdline_value(cmdline, key);
+        unsigned long long ms;
+        if (v && parse_duration_ms(v, &ms) >= 0 && ms > 0)
+                return ms;
+        return kb->cfg.v[key].u;
 }
 
 static int apply_result(Kb *kb, DsResult *res) {
@@ -127,7 +143,15 @@ static int apply_datasources(Kb *kb, const KbEntries *cmdline) {
         DsDmi dmi;
         int r;
 
-        /* MEDIA-HOOK: config media (a filesystem labelled KUBEBOOT) are read here */
+        /* config media (a filesystem labelled KUBEBOOT): above the ini files, below metadata */
+        DsResult media = {};
+        r = ds_media_read(kb->opt->root, &media);
+        if (r >= 0)
+                r = apply_result(kb, &media);
+        ds_result_done(&media);
+        if (r < 0)
+                return r; /* -ENOMEM, or a bad value on the medium (logged) */
+        setting = datasource_setting(kb, cmdline); /* the medium may have set it (and freed the old) */
 
         dmi_read(kb->opt->root, &dmi);
         r = datasource_select(setting, &dmi, &ds);
@@ -144,13 +168,13 @@ static int apply_datasources(Kb *kb, const KbEntries *cmdline) {
         if (!http)
                 return log_error_errno(-ENOMEM, "Failed to set up libcurl");
         Backoff deadline;
-        backoff_init(&deadline, kb->cfg.v[KB_METADATA_TIMEOUT].u, BACKOFF_BASE_MS, BACKOFF_CAP_MS);
+        backoff_init(&deadline, duration_setting(kb, cmdline, KB_METADATA_TIMEOUT), BACKOFF_BASE_MS, BACKOFF_CAP_MS);
         DsEnv env = {
                 .root = kb->opt->root,
                 .cfg = &kb->cfg,
                 .http = http,
                 .backoff = &deadline,
-                .request_timeout_ms = (unsigned long) kb->cfg.v[KB_METADATA_REQUEST_TIMEOUT].u,
+                .request_timeout_ms = (unsigned long) duration_setting(kb, cmdline, KB_METADATA_REQUEST_TIMEOUT),
         };
         DsResult res = {};
         const char *endpoint = ds_endpoint(&env, ds);

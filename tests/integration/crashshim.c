@@ -2,7 +2,9 @@
  * Nth write(2) to a regular file (after writing half of it), or just before its Nth
  * rename(2). Test-only; never linked into kubeboot.
  *   KB_CRASH_AT_WRITE=N   KB_CRASH_AT_RENAME=N */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <dlfcn.h>
 #include <signal.h>
 #include <stdio.h>
