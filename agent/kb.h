@@ -15,6 +15,18 @@ typedef struct KbOptions {
         bool json;
         bool force;
         int verbosity;
+        /* token: the admin kubeconfig, as kubectl's --kubeconfig/--context */
+        const char *kubeconfig;
+        const char *context;
+        /* token create: the raw values, checked by the verb before any request */
+        const char *ttl;
+        const char *description;
+        const char *groups;
+        const char *usages;
+        const char *print;
+        const char *wait;
+        const char *server;
+        const char *ca_cert;
 } KbOptions;
 
 typedef struct Kb {

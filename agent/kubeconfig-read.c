@@ -31,6 +31,8 @@ Kubeconfig *kubeconfig_free(Kubeconfig *k) {
         free(k->client_cert_file);
         secret_free_n(k->client_key_data, k->client_key_data_len);
         free(k->client_key_file);
+        free(k->user_name);
+        free(k->token_file);
         free(k);
         return NULL;
 }
@@ -144,6 +146,7 @@ static int extract(yaml_document_t *d, const char *context, const char *base_dir
                 if (!cluster)
                         return fail(why, n, "cluster \"%s\" of context \"%s\" not found", cn, ctx_name);
                 if (un) {
+                        k->user_name = strdup(un);
                         user = named_entry(d, root, "users", "user", un, NULL);
                         if (!user)
                                 return fail(why, n, "user \"%s\" of context \"%s\" not found", un, ctx_name);
@@ -172,8 +175,18 @@ static int extract(yaml_document_t *d, const char *context, const char *base_dir
                               n)) < 0 ||
             (r = decode_field(d, user, "client-key-data", &k->client_key_data, &k->client_key_data_len, why, n)) < 0 ||
             (r = dup_path(d, user, "client-certificate", base_dir, &k->client_cert_file)) < 0 ||
-            (r = dup_path(d, user, "client-key", base_dir, &k->client_key_file)) < 0)
+            (r = dup_path(d, user, "client-key", base_dir, &k->client_key_file)) < 0 ||
+            (r = dup_path(d, user, "tokenFile", base_dir, &k->token_file)) < 0)
                 return r;
+        k->ca_both = k->ca_data && k->ca_file;
+        k->cert_both = k->client_cert_data && k->client_cert_file;
+        k->key_both = k->client_key_data && k->client_key_file;
+        yaml_node_t *plugin = map_get(d, user, "exec");
+        if (plugin && plugin->type == YAML_MAPPING_NODE)
+                k->unsupported_auth = "exec";
+        plugin = map_get(d, user, "auth-provider");
+        if (plugin && plugin->type == YAML_MAPPING_NODE)
+                k->unsupported_auth = "auth-provider";
         return 0;
 }
 
@@ -228,4 +241,186 @@ int kubeconfig_load(const char *path, const char *context, Kubeconfig **ret, cha
         r = kubeconfig_parse(buf, len, context, dirname(dir), ret, why, n);
         secret_free_n(buf, len + 1);
         return r;
+}
+
+#define ADMIN_CONF "/etc/kubernetes/admin.conf"
+#define WHY_INNER_MAX 200
+#define TOKEN_FILE_MAX 8192U
+
+int kubeconfig_find(const char *path, const char *kubeconfig_env, const char *home, char **ret, char *why,
+                    size_t n) {
+        if (path) {
+                if (access(path, F_OK) < 0) {
+                        snprintf(why, n, "%s: %s", path, strerror(errno));
+                        return -ENOENT;
+                }
+                *ret = strdup(path);
+                return *ret ? 0 : -ENOMEM;
+        }
+        if (!isempty(kubeconfig_env)) {
+                _cleanup_strv_free_ char **l = NULL;
+                if (strv_split(kubeconfig_env, ":", &l) < 0)
+                        return -ENOMEM;
+                for (char **p = l; p && *p; p++)
+                        if (access(*p, F_OK) == 0) {
+                                *ret = strdup(*p);
+                                return *ret ? 0 : -ENOMEM;
+                        }
+                snprintf(why, n, "none of the files in $KUBECONFIG (%s) exists", kubeconfig_env);
+                return -ENOENT;
+        }
+        if (access(ADMIN_CONF, R_OK) == 0) {
+                *ret = strdup(ADMIN_CONF);
+                return *ret ? 0 : -ENOMEM;
+        }
+        if (isempty(home)) {
+                snprintf(why, n, "no --kubeconfig, no $KUBECONFIG, %s is not readable and $HOME is unset", ADMIN_CONF);
+                return -ENOENT;
+        }
+        _cleanup_free_ char *p = strdup_printf("%s/.kube/config", home);
+        if (!p)
+                return -ENOMEM;
+        if (access(p, F_OK) < 0) {
+                snprintf(why, n, "no --kubeconfig, no $KUBECONFIG, %s is not readable and %s does not exist",
+                         ADMIN_CONF, p);
+                return -ENOENT;
+        }
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+KubeconfigCreds *kubeconfig_creds_free(KubeconfigCreds *c) {
+        if (!c)
+                return NULL;
+        ca_free(c->ca);
+        free(c->cert);
+        secret_free_n(c->key, c->key_len + 1);
+        secret_free(c->token);
+        free(c);
+        return NULL;
+}
+
+/* A copy of data, NUL-terminated (PEM for libcurl and mbedTLS). */
+static char *memdup_nul(const void *data, size_t len) {
+        char *p = malloc(len + 1);
+        if (p) {
+                memcpy(p, data, len);
+                p[len] = 0;
+        }
+        return p;
+}
+
+/* The bytes of a data field, else of the file it names; -ENOENT/-EINVAL with why. */
+static int data_or_file(const unsigned char *data, size_t data_len, const char *file, const char *what, char **ret,
+                        size_t *ret_len, char *why, size_t n) {
+        if (data) {
+                *ret = memdup_nul(data, data_len);
+                *ret_len = data_len;
+                return *ret ? 0 : -ENOMEM;
+        }
+        int r = read_file_bounded(file, KB_CA_MAX, ret, ret_len);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                snprintf(why, n, "cannot read %s %s: %s", what, file, strerror(-r));
+                return r == -ENOENT ? r : -EINVAL;
+        }
+        return 0;
+}
+
+static int load_ca(const Kubeconfig *k, KubeconfigCreds *c, char *why, size_t n) {
+        _cleanup_free_ char *pem = NULL;
+        size_t len = 0;
+        if (!k->ca_data && !k->ca_file)
+                return 0;
+        int r = data_or_file(k->ca_data, k->ca_data_len, k->ca_file, "certificate-authority", &pem, &len, why, n);
+        if (r < 0)
+                return r;
+        r = ca_parse(pem, len, &c->ca, why, n);
+        if (r == -EBADMSG) {
+                char inner[WHY_INNER_MAX];
+                snprintf(inner, sizeof inner, "%s", why);
+                return fail(why, n, "certificate-authority%s of cluster \"%s\": %s", k->ca_data ? "-data" : "",
+                            k->cluster_name ?: "", inner);
+        }
+        return r;
+}
+
+static int load_token(const Kubeconfig *k, KubeconfigCreds *c, char *why, size_t n) {
+        if (k->token) {
+                c->token = secret_strdup(k->token);
+                return c->token ? 0 : -ENOMEM;
+        }
+        if (!k->token_file)
+                return 0;
+        char *buf = NULL;
+        size_t len = 0;
+        int r = read_file_bounded(k->token_file, TOKEN_FILE_MAX, &buf, &len);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                snprintf(why, n, "cannot read tokenFile %s: %s", k->token_file, strerror(-r));
+                return r == -ENOENT ? r : -EINVAL;
+        }
+        /* client-go trims the file's white space */
+        c->token = secret_strdup(strstrip(buf));
+        secret_free_n(buf, len + 1);
+        if (!c->token)
+                return -ENOMEM;
+        if (!*c->token)
+                return fail(why, n, "tokenFile %s is empty", k->token_file);
+        return 0;
+}
+
+int kubeconfig_creds_load(const Kubeconfig *k, KubeconfigCreds **ret, char *why, size_t n) {
+        const char *user = k->user_name ?: "(none)";
+        int r;
+
+        /* client-go's validation (clientcmd/validation.go) refuses these */
+        if (k->ca_both)
+                return fail(why, n, "certificate-authority-data and certificate-authority are both set for cluster \"%s\"",
+                            k->cluster_name ?: "");
+        if (k->cert_both || k->key_both)
+                return fail(why, n, "client-%s-data and client-%s are both set for user \"%s\"",
+                            k->cert_both ? "certificate" : "key", k->cert_both ? "certificate" : "key", user);
+        if (k->unsupported_auth)
+                return fail(why, n, "user \"%s\" authenticates through an %s plugin, which kubeboot does not run: use "
+                            "a kubeconfig with a client certificate or a token", user, k->unsupported_auth);
+        bool has_cert = k->client_cert_data || k->client_cert_file;
+        bool has_key = k->client_key_data || k->client_key_file;
+        if (has_cert != has_key)
+                return fail(why, n, "user \"%s\" has a client %s but no client %s", user, has_cert ? "certificate" : "key",
+                            has_cert ? "key" : "certificate");
+
+        KubeconfigCreds *c = calloc(1, sizeof *c);
+        if (!c)
+                return -ENOMEM;
+        r = load_ca(k, c, why, n);
+        if (r >= 0 && has_cert)
+                r = data_or_file(k->client_cert_data, k->client_cert_data_len, k->client_cert_file,
+                                 "client-certificate", &c->cert, &c->cert_len, why, n);
+        if (r >= 0 && has_key)
+                r = data_or_file(k->client_key_data, k->client_key_data_len, k->client_key_file, "client-key", &c->key,
+                                 &c->key_len, why, n);
+        if (r >= 0)
+                r = load_token(k, c, why, n);
+        if (r >= 0 && !c->cert && !c->token)
+                r = fail(why, n, "user \"%s\" has neither a client certificate nor a token", user);
+        if (r < 0) {
+                kubeconfig_creds_free(c);
+                return r;
+        }
+        *ret = c;
+        return 0;
+}
+
+ApiAuth kubeconfig_creds_auth(const KubeconfigCreds *c, const KbCA *ca) {
+        return (ApiAuth){
+                .ca = ca ?: c->ca,
+                .bearer = c->token,
+                .cert = c->cert,
+                .cert_len = c->cert_len,
+                .key = c->key,
+                .key_len = c->key_len,
+        };
 }

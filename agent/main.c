@@ -28,6 +28,7 @@ static const Verb verbs[] = {
         { "config", verb_config, "config [--json]", "print the merged configuration and each key's source" },
         { "status", verb_status, "status [--json]", "joined or not, as which node, since when, last failure" },
         { "reset", verb_reset, "reset [--force]", "undo the join on this node so that the next boot joins again" },
+        { "token", verb_token, "token create|list|delete [ID]", "control plane: bootstrap tokens, their RBAC, cluster-info" },
         { "version", verb_version, "version", "print the version" },
         { "help", verb_help, "help", "print this help" },
 };
@@ -54,8 +55,19 @@ static void print_usage(FILE *f) {
                    "  --cmdline=FILE          read the kernel command line from FILE (default /proc/cmdline)\n"
                    "  --config=FILE           one more ini, above /etc/kubeboot in precedence\n"
                    "  --skip-phases=LIST      join: skip these phases (comma-separated)\n"
-                   "  --json                  config, status: print JSON\n"
+                   "  --json                  config, status, token list: print JSON\n"
                    "  --force                 reset: do not ask for confirmation\n"
+                   "  --kubeconfig=FILE       token: the admin kubeconfig (default $KUBECONFIG, else\n"
+                   "                          /etc/kubernetes/admin.conf if readable, else ~/.kube/config)\n"
+                   "  --context=NAME          token: the kubeconfig context (default its current-context)\n"
+                   "  --ttl=DURATION          token create: lifetime, e.g. 24h (default), 0 never expires\n"
+                   "  --description=TEXT      token create: shown by token list\n"
+                   "  --groups=LIST           token create: extra groups, system:bootstrappers:...\n"
+                   "  --usages=LIST           token create: authentication,signing (default both)\n"
+                   "  --print=FORMAT          token create: cmdline (default), ini, butane, cloud-init\n"
+                   "  --wait=DURATION         token create: wait for the bootstrap signer (default 30s, 0 no)\n"
+                   "  --server=URL            token create: the apiserver nodes are told (default: kubeconfig's)\n"
+                   "  --ca-cert=FILE          token create: the cluster CA to publish (default: kubeconfig's)\n"
                    "  -v, --verbose           log debug messages too\n"
                    "  -h, --help              print this help\n"
                    "\nExit status:\n"
@@ -84,9 +96,32 @@ static int usage_error(const char *fmt, ...) {
         return EX_USAGE;
 }
 
+static bool token_options_given(const KbOptions *o) {
+        return o->kubeconfig || o->context || o->ttl || o->description || o->groups || o->usages || o->print ||
+               o->wait || o->server || o->ca_cert;
+}
+
 /* Returns 0 to go on, or an exit status. */
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_ROOT = 0x100, ARG_CMDLINE, ARG_CONFIG, ARG_SKIP, ARG_JSON, ARG_FORCE, ARG_VERSION };
+        enum {
+                ARG_ROOT = 0x100,
+                ARG_CMDLINE,
+                ARG_CONFIG,
+                ARG_SKIP,
+                ARG_JSON,
+                ARG_FORCE,
+                ARG_VERSION,
+                ARG_KUBECONFIG,
+                ARG_CONTEXT,
+                ARG_TTL,
+                ARG_DESCRIPTION,
+                ARG_GROUPS,
+                ARG_USAGES,
+                ARG_PRINT,
+                ARG_WAIT,
+                ARG_SERVER,
+                ARG_CA_CERT,
+        };
         static const struct option options[] = {
                 { "root", required_argument, NULL, ARG_ROOT },
                 { "cmdline", required_argument, NULL, ARG_CMDLINE },
@@ -97,6 +132,16 @@ static int parse_argv(int argc, char *argv[]) {
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
+                { "kubeconfig", required_argument, NULL, ARG_KUBECONFIG },
+                { "context", required_argument, NULL, ARG_CONTEXT },
+                { "ttl", required_argument, NULL, ARG_TTL },
+                { "description", required_argument, NULL, ARG_DESCRIPTION },
+                { "groups", required_argument, NULL, ARG_GROUPS },
+                { "usages", required_argument, NULL, ARG_USAGES },
+                { "print", required_argument, NULL, ARG_PRINT },
+                { "wait", required_argument, NULL, ARG_WAIT },
+                { "server", required_argument, NULL, ARG_SERVER },
+                { "ca-cert", required_argument, NULL, ARG_CA_CERT },
                 {},
         };
         int c;
@@ -129,6 +174,36 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_FORCE:
                         arg_options.force = true;
                         break;
+                case ARG_KUBECONFIG:
+                        arg_options.kubeconfig = optarg;
+                        break;
+                case ARG_CONTEXT:
+                        arg_options.context = optarg;
+                        break;
+                case ARG_TTL:
+                        arg_options.ttl = optarg;
+                        break;
+                case ARG_DESCRIPTION:
+                        arg_options.description = optarg;
+                        break;
+                case ARG_GROUPS:
+                        arg_options.groups = optarg;
+                        break;
+                case ARG_USAGES:
+                        arg_options.usages = optarg;
+                        break;
+                case ARG_PRINT:
+                        arg_options.print = optarg;
+                        break;
+                case ARG_WAIT:
+                        arg_options.wait = optarg;
+                        break;
+                case ARG_SERVER:
+                        arg_options.server = optarg;
+                        break;
+                case ARG_CA_CERT:
+                        arg_options.ca_cert = optarg;
+                        break;
                 case 'v':
                         arg_options.verbosity++;
                         break;
@@ -152,14 +227,17 @@ static int parse_argv(int argc, char *argv[]) {
         if (!arg_verb)
                 return usage_error("unknown command \"%s\"", argv[optind]);
         arg_options.args = argv + optind + 1;
-        if (arg_options.args[0])
+        if (arg_options.args[0] && arg_verb->run != verb_token)
                 return usage_error("unexpected argument \"%s\"", arg_options.args[0]);
         if (arg_options.skip_phases && arg_verb->run != verb_join)
                 return usage_error("%s", "--skip-phases is an option of join");
-        if (arg_options.json && arg_verb->run != verb_config && arg_verb->run != verb_status)
-                return usage_error("%s", "--json is an option of config and status");
+        if (arg_options.json && arg_verb->run != verb_config && arg_verb->run != verb_status &&
+            arg_verb->run != verb_token)
+                return usage_error("%s", "--json is an option of config, status and token list");
         if (arg_options.force && arg_verb->run != verb_reset)
                 return usage_error("%s", "--force is an option of reset");
+        if (token_options_given(&arg_options) && arg_verb->run != verb_token)
+                return usage_error("%s", "--kubeconfig, --context and the options of token create are options of token");
         return 0;
 }
 

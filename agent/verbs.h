@@ -7,3 +7,4 @@ int verb_join(Kb *kb);
 int verb_config(Kb *kb);
 int verb_status(Kb *kb);
 int verb_reset(Kb *kb);
+int verb_token(Kb *kb);
