@@ -5,7 +5,6 @@
 #include <mbedtls/error.h>
 #include <mbedtls/pem.h>
 #include <mbedtls/sha256.h>
-#include <stdarg.h>
 
 #include "fileio.h"
 #include "paths.h"
@@ -13,15 +12,6 @@
 #define PEM_BEGIN "-----BEGIN CERTIFICATE-----"
 #define PEM_END "-----END CERTIFICATE-----"
 #define CA_MAX_CERTS 16
-
-static int fail(char *why, size_t n, int r, const char *fmt, ...) _printf_(4, 5);
-static int fail(char *why, size_t n, int r, const char *fmt, ...) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, n, fmt, ap);
-        va_end(ap);
-        return r;
-}
 
 KbCA *ca_free(KbCA *ca) {
         if (!ca)
@@ -61,9 +51,9 @@ static int parse_pem_blocks(const char *text, size_t len, mbedtls_x509_crt *chai
                 b += strlen(PEM_BEGIN);
                 const char *e = memmem(b, (size_t) (end - b), PEM_END, strlen(PEM_END));
                 if (!e)
-                        return fail(why, n, -EBADMSG, "PEM certificate without its END line");
+                        return why_errno(why, n, -EBADMSG, "PEM certificate without its END line");
                 if (++count > CA_MAX_CERTS)
-                        return fail(why, n, -EBADMSG, "more than %d certificates", CA_MAX_CERTS);
+                        return why_errno(why, n, -EBADMSG, "more than %d certificates", CA_MAX_CERTS);
 
                 /* the body without white space, for mbedTLS's strict base64 decoder */
                 _cleanup_free_ char *body = malloc((size_t) (e - b) + 1);
@@ -76,17 +66,17 @@ static int parse_pem_blocks(const char *text, size_t len, mbedtls_x509_crt *chai
                 _cleanup_free_ unsigned char *der = NULL;
                 size_t der_len;
                 if (base64_decode_alloc(body, bl, &der, &der_len) < 0)
-                        return fail(why, n, -EBADMSG, "PEM certificate %d: bad base64", count);
+                        return why_errno(why, n, -EBADMSG, "PEM certificate %d: bad base64", count);
                 int r = mbedtls_x509_crt_parse_der(chain, der, der_len);
                 if (r != 0) {
                         char err[128];
                         mbedtls_strerror(r, err, sizeof err);
-                        return fail(why, n, -EBADMSG, "certificate %d: %s", count, err);
+                        return why_errno(why, n, -EBADMSG, "certificate %d: %s", count, err);
                 }
                 p = e + strlen(PEM_END);
         }
         if (count == 0)
-                return fail(why, n, -EBADMSG, "no PEM certificate found");
+                return why_errno(why, n, -EBADMSG, "no PEM certificate found");
         return 0;
 }
 
@@ -128,12 +118,12 @@ static int parse_base64(const char *text, size_t len, mbedtls_x509_crt *chain, c
         if (r == -ENOMEM)
                 return r;
         if (r < 0 || dl == 0)
-                return fail(why, n, -EBADMSG, "neither PEM, DER nor base64 of a certificate");
+                return why_errno(why, n, -EBADMSG, "neither PEM, DER nor base64 of a certificate");
         if (memmem(dec, dl, PEM_BEGIN, strlen(PEM_BEGIN)))
                 return parse_pem_blocks((const char *) dec, dl, chain, why, n);
         if (dec[0] == 0x30 && mbedtls_x509_crt_parse_der(chain, dec, dl) == 0)
                 return 0;
-        return fail(why, n, -EBADMSG, "base64 data is not a certificate");
+        return why_errno(why, n, -EBADMSG, "base64 data is not a certificate");
 }
 
 int ca_parse(const void *data, size_t len, KbCA **ret, char *why, size_t n) {
@@ -171,9 +161,9 @@ int ca_load_value(const char *value, const char *root, KbCA **ret, char *why, si
                 return -ENOMEM;
         int r = read_file_bounded(path, KB_CA_MAX, &buf, &len);
         if (r == -EFBIG)
-                return fail(why, n, -EINVAL, "%s is larger than %u bytes", path, KB_CA_MAX);
+                return why_errno(why, n, -EINVAL, "%s is larger than %u bytes", path, KB_CA_MAX);
         if (r < 0)
-                return fail(why, n, -EINVAL, "cannot read %s: %s", path, strerror(-r));
+                return why_errno(why, n, -EINVAL, "cannot read %s: %s", path, strerror(-r));
         r = ca_parse(buf, len, ret, why, n);
         if (r == -EBADMSG) {
                 char inner[256];

@@ -2,21 +2,11 @@
 
 #include <libgen.h>
 #include <mbedtls/base64.h>
-#include <stdarg.h>
 #include <yaml.h>
 
 #include "fileio.h"
 #include "paths.h"
 #include "secret.h"
-
-static int fail(char *why, size_t n, const char *fmt, ...) _printf_(3, 4);
-static int fail(char *why, size_t n, const char *fmt, ...) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, n, fmt, ap);
-        va_end(ap);
-        return -EINVAL;
-}
 
 Kubeconfig *kubeconfig_free(Kubeconfig *k) {
         if (!k)
@@ -97,13 +87,13 @@ static int decode_field(yaml_document_t *d, yaml_node_t *map, const char *key, u
         size_t len = strlen(s), olen = 0;
         int r = mbedtls_base64_decode(NULL, 0, &olen, (const unsigned char *) s, len);
         if (r != 0 && r != MBEDTLS_ERR_BASE64_BUFFER_TOO_SMALL)
-                return fail(why, n, "%s is not valid base64", key);
+                return why_invalid(why, n, "%s is not valid base64", key);
         unsigned char *buf = malloc(olen + 1);
         if (!buf)
                 return -ENOMEM;
         if (mbedtls_base64_decode(buf, olen + 1, &olen, (const unsigned char *) s, len) != 0) {
                 free(buf);
-                return fail(why, n, "%s is not valid base64", key);
+                return why_invalid(why, n, "%s is not valid base64", key);
         }
         buf[olen] = 0;
         *ret = buf;
@@ -129,32 +119,32 @@ static int extract(yaml_document_t *d, const char *context, const char *base_dir
                    size_t n) {
         yaml_node_t *root = yaml_document_get_root_node(d);
         if (!root || root->type != YAML_MAPPING_NODE)
-                return fail(why, n, "not a kubeconfig (the document is not a mapping)");
+                return why_invalid(why, n, "not a kubeconfig (the document is not a mapping)");
 
         const char *ctx_name = context ?: scalar(map_get(d, root, "current-context"));
         yaml_node_t *cluster, *user = NULL;
         if (!isempty(ctx_name)) {
                 yaml_node_t *ctx = named_entry(d, root, "contexts", "context", ctx_name, NULL);
                 if (!ctx)
-                        return fail(why, n, "context \"%s\" not found", ctx_name);
+                        return why_invalid(why, n, "context \"%s\" not found", ctx_name);
                 k->context = strdup(ctx_name);
                 const char *cn = scalar(map_get(d, ctx, "cluster"));
                 const char *un = scalar(map_get(d, ctx, "user"));
                 if (!cn)
-                        return fail(why, n, "context \"%s\" names no cluster", ctx_name);
+                        return why_invalid(why, n, "context \"%s\" names no cluster", ctx_name);
                 cluster = named_entry(d, root, "clusters", "cluster", cn, &k->cluster_name);
                 if (!cluster)
-                        return fail(why, n, "cluster \"%s\" of context \"%s\" not found", cn, ctx_name);
+                        return why_invalid(why, n, "cluster \"%s\" of context \"%s\" not found", cn, ctx_name);
                 if (un) {
                         k->user_name = strdup(un);
                         user = named_entry(d, root, "users", "user", un, NULL);
                         if (!user)
-                                return fail(why, n, "user \"%s\" of context \"%s\" not found", un, ctx_name);
+                                return why_invalid(why, n, "user \"%s\" of context \"%s\" not found", un, ctx_name);
                 }
         } else {
                 cluster = named_entry(d, root, "clusters", "cluster", NULL, &k->cluster_name);
                 if (!cluster)
-                        return fail(why, n, "no cluster in the kubeconfig");
+                        return why_invalid(why, n, "no cluster in the kubeconfig");
         }
 
         int r;
@@ -165,7 +155,7 @@ static int extract(yaml_document_t *d, const char *context, const char *base_dir
         const char *insecure = scalar(map_get(d, cluster, "insecure-skip-tls-verify"));
         k->insecure_skip_tls_verify = insecure && parse_bool(insecure) == 1;
         if (!k->server)
-                return fail(why, n, "cluster \"%s\" has no server", k->cluster_name ?: "");
+                return why_invalid(why, n, "cluster \"%s\" has no server", k->cluster_name ?: "");
         if (!user)
                 return 0;
         const char *tok = scalar(map_get(d, user, "token"));
@@ -197,7 +187,7 @@ int kubeconfig_parse(const char *buf, size_t len, const char *context, const cha
         int r;
 
         if (len > KB_KUBECONFIG_MAX)
-                return fail(why, n, "larger than %u bytes", KB_KUBECONFIG_MAX);
+                return why_invalid(why, n, "larger than %u bytes", KB_KUBECONFIG_MAX);
         Kubeconfig *k = calloc(1, sizeof *k);
         if (!k)
                 return -ENOMEM;
@@ -207,7 +197,7 @@ int kubeconfig_parse(const char *buf, size_t len, const char *context, const cha
         }
         yaml_parser_set_input_string(&parser, (const unsigned char *) buf, len);
         if (!yaml_parser_load(&parser, &doc)) {
-                r = fail(why, n, "not YAML: %s at line %zu", parser.problem ?: "syntax error",
+                r = why_invalid(why, n, "not YAML: %s at line %zu", parser.problem ?: "syntax error",
                          parser.problem_mark.line + 1);
                 wipe_parser(&parser);
                 yaml_parser_delete(&parser);
@@ -237,7 +227,7 @@ int kubeconfig_load(const char *path, const char *context, Kubeconfig **ret, cha
         if (r == -ENOENT)
                 return r;
         if (r < 0)
-                return fail(why, n, "cannot read %s: %s", path, strerror(-r));
+                return why_invalid(why, n, "cannot read %s: %s", path, strerror(-r));
         r = kubeconfig_parse(buf, len, context, dirname(dir), ret, why, n);
         secret_free_n(buf, len + 1);
         return r;
@@ -340,7 +330,7 @@ static int load_ca(const Kubeconfig *k, KubeconfigCreds *c, char *why, size_t n)
         if (r == -EBADMSG) {
                 char inner[WHY_INNER_MAX];
                 snprintf(inner, sizeof inner, "%s", why);
-                return fail(why, n, "certificate-authority%s of cluster \"%s\": %s", k->ca_data ? "-data" : "",
+                return why_invalid(why, n, "certificate-authority%s of cluster \"%s\": %s", k->ca_data ? "-data" : "",
                             k->cluster_name ?: "", inner);
         }
         return r;
@@ -368,7 +358,7 @@ static int load_token(const Kubeconfig *k, KubeconfigCreds *c, char *why, size_t
         if (!c->token)
                 return -ENOMEM;
         if (!*c->token)
-                return fail(why, n, "tokenFile %s is empty", k->token_file);
+                return why_invalid(why, n, "tokenFile %s is empty", k->token_file);
         return 0;
 }
 
@@ -378,18 +368,18 @@ int kubeconfig_creds_load(const Kubeconfig *k, KubeconfigCreds **ret, char *why,
 
         /* client-go's validation (clientcmd/validation.go) refuses these */
         if (k->ca_both)
-                return fail(why, n, "certificate-authority-data and certificate-authority are both set for cluster \"%s\"",
+                return why_invalid(why, n, "certificate-authority-data and certificate-authority are both set for cluster \"%s\"",
                             k->cluster_name ?: "");
         if (k->cert_both || k->key_both)
-                return fail(why, n, "client-%s-data and client-%s are both set for user \"%s\"",
+                return why_invalid(why, n, "client-%s-data and client-%s are both set for user \"%s\"",
                             k->cert_both ? "certificate" : "key", k->cert_both ? "certificate" : "key", user);
         if (k->unsupported_auth)
-                return fail(why, n, "user \"%s\" authenticates through an %s plugin, which kubeboot does not run: use "
+                return why_invalid(why, n, "user \"%s\" authenticates through an %s plugin, which kubeboot does not run: use "
                             "a kubeconfig with a client certificate or a token", user, k->unsupported_auth);
         bool has_cert = k->client_cert_data || k->client_cert_file;
         bool has_key = k->client_key_data || k->client_key_file;
         if (has_cert != has_key)
-                return fail(why, n, "user \"%s\" has a client %s but no client %s", user, has_cert ? "certificate" : "key",
+                return why_invalid(why, n, "user \"%s\" has a client %s but no client %s", user, has_cert ? "certificate" : "key",
                             has_cert ? "key" : "certificate");
 
         KubeconfigCreds *c = calloc(1, sizeof *c);
@@ -405,7 +395,7 @@ int kubeconfig_creds_load(const Kubeconfig *k, KubeconfigCreds **ret, char *why,
         if (r >= 0)
                 r = load_token(k, c, why, n);
         if (r >= 0 && !c->cert && !c->token)
-                r = fail(why, n, "user \"%s\" has neither a client certificate nor a token", user);
+                r = why_invalid(why, n, "user \"%s\" has neither a client certificate nor a token", user);
         if (r < 0) {
                 kubeconfig_creds_free(c);
                 return r;

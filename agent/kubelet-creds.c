@@ -1,7 +1,6 @@
 #include "kubelet-creds.h"
 
 #include <mbedtls/oid.h>
-#include <stdarg.h>
 
 #include "api.h"
 #include "fileio.h"
@@ -10,15 +9,6 @@
 #include "secret.h"
 
 #define NODE_CN_PREFIX "system:node:"
-
-static int fail(char *why, size_t n, const char *fmt, ...) _printf_(3, 4);
-static int fail(char *why, size_t n, const char *fmt, ...) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, n, fmt, ap);
-        va_end(ap);
-        return -EINVAL;
-}
 
 time_t x509_time_to_epoch(const mbedtls_x509_time *t) {
         struct tm tm = { .tm_year = t->year - 1900, .tm_mon = t->mon - 1, .tm_mday = t->day,
@@ -44,7 +34,7 @@ static int parse_cert(KubeletCreds *c, char *why, size_t n) {
         int r = mbedtls_x509_crt_parse(&crt, (const unsigned char *) c->pem, c->pem_len + 1);
         if (r < 0 || !crt.raw.p) {
                 mbedtls_x509_crt_free(&crt);
-                return fail(why, n, "the kubelet's client certificate does not parse");
+                return why_invalid(why, n, "the kubelet's client certificate does not parse");
         }
         for (const mbedtls_x509_name *name = &crt.subject; name; name = name->next)
                 if (name->oid.p && MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &name->oid) == 0) {
@@ -56,7 +46,7 @@ static int parse_cert(KubeletCreds *c, char *why, size_t n) {
         c->not_after = x509_time_to_epoch(&crt.valid_to);
         mbedtls_x509_crt_free(&crt);
         if (!c->node)
-                return fail(why, n, "the kubelet's client certificate is not a node's (CN=system:node:<name>)");
+                return why_invalid(why, n, "the kubelet's client certificate is not a node's (CN=system:node:<name>)");
         return 0;
 }
 
@@ -97,7 +87,7 @@ int kubelet_creds_load(const Kb *kb, KubeletCreds **ret, char *why, size_t n) {
                 _cleanup_free_ char *p = creds_path(kb, k->ca_file);
                 r = p ? ca_load_value(p, NULL, &c->ca, why, n) : -ENOMEM;
         } else
-                r = fail(why, n, "%s names no CA", conf);
+                r = why_invalid(why, n, "%s names no CA", conf);
         if (r < 0)
                 goto fail;
 
@@ -125,11 +115,11 @@ int kubelet_creds_load(const Kb *kb, KubeletCreds **ret, char *why, size_t n) {
                 if (r == -ENOENT)
                         goto fail;
                 if (r < 0) {
-                        r = fail(why, n, "cannot read %s: %s", p, strerror(-r));
+                        r = why_invalid(why, n, "cannot read %s: %s", p, strerror(-r));
                         goto fail;
                 }
         } else {
-                r = fail(why, n, "%s has no client certificate", conf);
+                r = why_invalid(why, n, "%s has no client certificate", conf);
                 goto fail;
         }
         r = parse_cert(c, why, n);

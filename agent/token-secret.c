@@ -2,7 +2,6 @@
 
 #include <ctype.h>
 #include <mbedtls/base64.h>
-#include <stdarg.h>
 #include <sys/random.h>
 
 #include "api.h"
@@ -12,15 +11,6 @@
 #define GROUP_PREFIX "system:bootstrappers:"
 #define GROUP_REST_MAX 256 /* [a-z0-9:-]{0,255}[a-z0-9] */
 #define USAGE_KEY_PREFIX "usage-bootstrap-"
-
-static int fail(char *why, size_t n, const char *fmt, ...) _printf_(3, 4);
-static int fail(char *why, size_t n, const char *fmt, ...) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, n, fmt, ap);
-        va_end(ap);
-        return -EINVAL;
-}
 
 int token_generate(char ret[TOKEN_LEN + 1]) {
         /* 252 = 7 * 36: bytes at or above it are redrawn, so that every character is
@@ -78,13 +68,13 @@ int token_parse_usages(const char *list, unsigned *ret, char *why, size_t n) {
                                : streq(*p, "signing")      ? TOKEN_USAGE_SIGNING
                                                            : 0;
                 if (!bit)
-                        return fail(why, n, "unknown usage \"%s\" (known: authentication, signing)", *p);
+                        return why_invalid(why, n, "unknown usage \"%s\" (known: authentication, signing)", *p);
                 if (u & bit)
-                        return fail(why, n, "usage \"%s\" given twice", *p);
+                        return why_invalid(why, n, "usage \"%s\" given twice", *p);
                 u |= bit;
         }
         if (!u)
-                return fail(why, n, "no usage given (authentication, signing or both)");
+                return why_invalid(why, n, "no usage given (authentication, signing or both)");
         *ret = u;
         return 0;
 }
@@ -105,7 +95,7 @@ int token_parse_groups(const char *list, char ***ret, char *why, size_t n) {
                 return -ENOMEM;
         for (char **p = l; *p; p++) {
                 if (!group_valid(*p))
-                        return fail(why, n,
+                        return why_invalid(why, n,
                                     "\"%.300s\" is not a bootstrap token group: it must match "
                                     "^system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]$",
                                     *p);
@@ -119,10 +109,10 @@ int token_parse_groups(const char *list, char ***ret, char *why, size_t n) {
 
 int token_validate_description(const char *s, char *why, size_t n) {
         if (strlen(s) > TOKEN_DESCRIPTION_MAX)
-                return fail(why, n, "longer than %u bytes", TOKEN_DESCRIPTION_MAX);
+                return why_invalid(why, n, "longer than %u bytes", TOKEN_DESCRIPTION_MAX);
         for (const unsigned char *p = (const unsigned char *) s; *p; p++)
                 if (*p < 0x20 || *p == 0x7f)
-                        return fail(why, n, "contains a control character");
+                        return why_invalid(why, n, "contains a control character");
         return 0;
 }
 
@@ -272,16 +262,16 @@ int token_info_from_secret(json_object *secret, TokenInfo *ret, char *why, size_
         TokenInfo t = {};
 
         if (!streq_ptr(json_get_string(secret, "type", NULL), TOKEN_SECRET_TYPE))
-                return fail(why, n, "%s is not of type " TOKEN_SECRET_TYPE, name);
+                return why_invalid(why, n, "%s is not of type " TOKEN_SECRET_TYPE, name);
         if (!id || !token_id_valid(id) || !streq_ptr(data_id, id))
-                return fail(why, n, "%s: its name and token-id do not make a valid token id", name);
+                return why_invalid(why, n, "%s: its name and token-id do not make a valid token id", name);
         /* a Secret the authenticator would refuse: no secret of the right form */
         _cleanup_free_ char *sec = secret_data(secret, "token-secret");
         bool sec_ok = sec && strlen(sec) == TOKEN_SECRET_LEN && all_of(sec, TOKEN_SECRET_LEN, TOKEN_CHARS);
         if (sec)
                 secret_wipe(sec, strlen(sec));
         if (!sec_ok)
-                return fail(why, n, "%s: token-secret is missing or malformed", name);
+                return why_invalid(why, n, "%s: token-secret is missing or malformed", name);
 
         memcpy(t.id, id, TOKEN_ID_LEN + 1);
         t.expiration = secret_data(secret, "expiration");

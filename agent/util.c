@@ -64,6 +64,22 @@ bool strv_contains(char *const *l, const char *s) {
         return false;
 }
 
+int why_errno(char *why, size_t n, int r, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, n, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+int why_invalid(char *why, size_t n, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, n, fmt, ap);
+        va_end(ap);
+        return -EINVAL;
+}
+
 char *strdup_printf(const char *fmt, ...) {
         va_list ap;
         char *s;

@@ -76,6 +76,12 @@ int strv_extend(char ***l, const char *s);
 int strv_split(const char *s, const char *sep, char ***ret);
 bool strv_contains(char *const *l, const char *s);
 
+/* Writes why a value is refused into why (n bytes) and returns -EINVAL: for checks that
+ * leave logging to a caller who knows the source and key. */
+int why_invalid(char *why, size_t n, const char *fmt, ...) _printf_(3, 4);
+/* The same, returning r. */
+int why_errno(char *why, size_t n, int r, const char *fmt, ...) _printf_(4, 5);
+
 /* printf into a fresh string; NULL on OOM. */
 char *strdup_printf(const char *fmt, ...) _printf_(1, 2);
 /* Lowercases s in place and returns it. */

@@ -3,16 +3,6 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <curl/curl.h>
-#include <stdarg.h>
-
-static int fail(char *why, size_t n, const char *fmt, ...) _printf_(3, 4);
-static int fail(char *why, size_t n, const char *fmt, ...) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, n, fmt, ap);
-        va_end(ap);
-        return -EINVAL;
-}
 
 static bool all_in(const char *s, size_t len, const char *set) {
         for (size_t i = 0; i < len; i++)
@@ -28,7 +18,7 @@ static bool all_in(const char *s, size_t len, const char *set) {
 int validate_token(const char *s, char *why, size_t n) {
         /* Never quote the value: it is the secret. */
         if (strlen(s) != 23 || s[6] != '.' || !all_in(s, 6, LOWER_ALNUM) || !all_in(s + 7, 16, LOWER_ALNUM))
-                return fail(why, n, "not a bootstrap token (expected [a-z0-9]{6}.[a-z0-9]{16})");
+                return why_invalid(why, n, "not a bootstrap token (expected [a-z0-9]{6}.[a-z0-9]{16})");
         return 0;
 }
 
@@ -41,36 +31,36 @@ int validate_server_url(const char *s, char *why, size_t n) {
                 return -ENOMEM;
         CURLUcode uc = curl_url_set(u, CURLUPART_URL, s, CURLU_NON_SUPPORT_SCHEME);
         if (uc == CURLUE_BAD_PORT_NUMBER) {
-                r = fail(why, n, "\"%s\" has an invalid port", s);
+                r = why_invalid(why, n, "\"%s\" has an invalid port", s);
                 goto cleanup;
         }
         if (uc != CURLUE_OK) {
-                r = fail(why, n, "\"%s\" is not a URL (expected https://HOST:PORT)", s);
+                r = why_invalid(why, n, "\"%s\" is not a URL (expected https://HOST:PORT)", s);
                 goto cleanup;
         }
         curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
         if (!scheme || strcasecmp(scheme, "https") != 0) {
-                r = fail(why, n, "\"%s\" is not an https URL (the apiserver is only reached over TLS)", s);
+                r = why_invalid(why, n, "\"%s\" is not an https URL (the apiserver is only reached over TLS)", s);
                 goto cleanup;
         }
         if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || isempty(host)) {
-                r = fail(why, n, "\"%s\" has no host", s);
+                r = why_invalid(why, n, "\"%s\" has no host", s);
                 goto cleanup;
         }
         if (curl_url_get(u, CURLUPART_USER, &extra, 0) == CURLUE_OK ||
             curl_url_get(u, CURLUPART_QUERY, &extra, 0) == CURLUE_OK ||
             curl_url_get(u, CURLUPART_FRAGMENT, &extra, 0) == CURLUE_OK) {
-                r = fail(why, n, "\"%s\" carries user info, a query or a fragment", s);
+                r = why_invalid(why, n, "\"%s\" carries user info, a query or a fragment", s);
                 goto cleanup;
         }
         if (curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK && !isempty(path) && !streq(path, "/")) {
-                r = fail(why, n, "\"%s\" has a path (expected https://HOST:PORT)", s);
+                r = why_invalid(why, n, "\"%s\" has a path (expected https://HOST:PORT)", s);
                 goto cleanup;
         }
         if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK) {
                 unsigned long p;
                 if (parse_uint(port, 1, 65535, &p) < 0) {
-                        r = fail(why, n, "\"%s\" has an invalid port", s);
+                        r = why_invalid(why, n, "\"%s\" has an invalid port", s);
                         goto cleanup;
                 }
         }
@@ -78,7 +68,7 @@ int validate_server_url(const char *s, char *why, size_t n) {
                 char hw[WHY_MAX];
                 struct in_addr a4;
                 if (inet_pton(AF_INET, host, &a4) != 1 && validate_dns1123_subdomain(host, hw, sizeof hw) < 0) {
-                        r = fail(why, n, "\"%s\": host is neither an IP address nor a DNS name", s);
+                        r = why_invalid(why, n, "\"%s\": host is neither an IP address nor a DNS name", s);
                         goto cleanup;
                 }
         }
@@ -95,9 +85,9 @@ cleanup:
 int validate_ca_pin(const char *s, char *why, size_t n) {
         const char *hex = startswith(s, "sha256:");
         if (!hex)
-                return fail(why, n, "\"%s\" is not a CA pin (expected sha256:<64 hex digits>)", s);
+                return why_invalid(why, n, "\"%s\" is not a CA pin (expected sha256:<64 hex digits>)", s);
         if (strlen(hex) != 64 || !all_in(hex, 64, HEX))
-                return fail(why, n, "\"%s\": a sha256 pin has exactly 64 hex digits", s);
+                return why_invalid(why, n, "\"%s\": a sha256 pin has exactly 64 hex digits", s);
         return 0;
 }
 
@@ -113,11 +103,11 @@ static bool dns1123_label(const char *s, size_t len) {
 int validate_dns1123_subdomain(const char *s, char *why, size_t n) {
         size_t len = strlen(s);
         if (len == 0 || len > 253)
-                return fail(why, n, "must be 1 to 253 characters, not %zu", len);
+                return why_invalid(why, n, "must be 1 to 253 characters, not %zu", len);
         for (const char *p = s;;) {
                 size_t l = strcspn(p, ".");
                 if (!dns1123_label(p, l))
-                        return fail(why, n,
+                        return why_invalid(why, n,
                                     "\"%s\" is not a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', "
                                     "each part starting and ending with a letter or digit)",
                                     s);
@@ -132,7 +122,7 @@ int validate_ip(const char *s, char *why, size_t n) {
         unsigned char buf[sizeof(struct in6_addr)];
         if (inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1)
                 return 0;
-        return fail(why, n, "\"%s\" is not an IP address", s);
+        return why_invalid(why, n, "\"%s\" is not an IP address", s);
 }
 
 /* apimachinery's qualifiedNameFmt: ([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9], at most 63. */
@@ -153,17 +143,17 @@ int validate_qualified_name(const char *s, char *why, size_t n) {
                 if (!prefix)
                         return -ENOMEM;
                 if (validate_dns1123_subdomain(prefix, w, sizeof w) < 0)
-                        return fail(why, n, "\"%s\": prefix must be a DNS-1123 subdomain", s);
+                        return why_invalid(why, n, "\"%s\": prefix must be a DNS-1123 subdomain", s);
         }
         if (!qualified_name_part(name, strlen(name)))
-                return fail(why, n,
+                return why_invalid(why, n,
                             "\"%s\": name must be 1 to 63 of [A-Za-z0-9_.-], starting and ending alphanumeric", s);
         return 0;
 }
 
 int validate_label_value(const char *s, char *why, size_t n) {
         if (*s && !qualified_name_part(s, strlen(s)))
-                return fail(why, n,
+                return why_invalid(why, n,
                             "value \"%s\" must be empty or 1 to 63 of [A-Za-z0-9_.-], starting and ending "
                             "alphanumeric",
                             s);
@@ -221,7 +211,7 @@ static bool kubelet_label_allowed(const char *key) {
 int validate_node_label(const char *s, char *why, size_t n) {
         const char *eq = strchr(s, '=');
         if (!eq)
-                return fail(why, n, "label \"%s\" is not key=value", s);
+                return why_invalid(why, n, "label \"%s\" is not key=value", s);
         _cleanup_free_ char *key = strndup(s, (size_t) (eq - s));
         if (!key)
                 return -ENOMEM;
@@ -232,7 +222,7 @@ int validate_node_label(const char *s, char *why, size_t n) {
         if (r < 0)
                 return r;
         if (!kubelet_label_allowed(key))
-                return fail(why, n,
+                return why_invalid(why, n,
                             "label \"%s\": kubelet refuses kubernetes.io/k8s.io labels outside its allowed set "
                             "(use the node.kubernetes.io/ or kubelet.kubernetes.io/ prefix, or set roles with "
                             "kubectl after the join)",
@@ -244,10 +234,10 @@ int validate_taint(const char *s, char *why, size_t n) {
         /* pkg/util/taints/taints.go parseTaint: key[=value]:effect */
         const char *colon = strrchr(s, ':');
         if (!colon)
-                return fail(why, n, "taint \"%s\" is not key[=value]:Effect", s);
+                return why_invalid(why, n, "taint \"%s\" is not key[=value]:Effect", s);
         const char *effect = colon + 1;
         if (!streq(effect, "NoSchedule") && !streq(effect, "PreferNoSchedule") && !streq(effect, "NoExecute"))
-                return fail(why, n, "taint \"%s\": effect must be NoSchedule, PreferNoSchedule or NoExecute", s);
+                return why_invalid(why, n, "taint \"%s\": effect must be NoSchedule, PreferNoSchedule or NoExecute", s);
         _cleanup_free_ char *kv = strndup(s, (size_t) (colon - s));
         if (!kv)
                 return -ENOMEM;
@@ -263,22 +253,22 @@ int validate_taint(const char *s, char *why, size_t n) {
 int validate_provider_id(const char *s, char *why, size_t n) {
         const char *sep = strstr(s, "://");
         if (!sep || sep == s)
-                return fail(why, n, "\"%s\" is not a provider ID (expected <provider>://<id>)", s);
+                return why_invalid(why, n, "\"%s\" is not a provider ID (expected <provider>://<id>)", s);
         for (const char *p = s; *p; p++)
                 if (!isgraph((unsigned char) *p))
-                        return fail(why, n, "provider ID contains white space or control characters");
+                        return why_invalid(why, n, "provider ID contains white space or control characters");
         if (strlen(s) > 1024)
-                return fail(why, n, "provider ID is longer than 1024 characters");
+                return why_invalid(why, n, "provider ID is longer than 1024 characters");
         return 0;
 }
 
 int validate_cri_endpoint(const char *s, char *why, size_t n) {
         const char *path = startswith(s, "unix://");
         if (!path || path[0] != '/' || path[1] == 0)
-                return fail(why, n, "\"%s\" is not a CRI endpoint (expected unix:///path/to/socket)", s);
+                return why_invalid(why, n, "\"%s\" is not a CRI endpoint (expected unix:///path/to/socket)", s);
         for (const char *p = path; *p; p++)
                 if (!isgraph((unsigned char) *p))
-                        return fail(why, n, "\"%s\" contains white space or control characters", s);
+                        return why_invalid(why, n, "\"%s\" contains white space or control characters", s);
         return 0;
 }
 
@@ -288,5 +278,5 @@ int validate_ca_cert_form(const char *s, char *why, size_t n) {
         size_t len = strlen(s);
         if (len >= 16 && all_in(s, len, ALNUM "+/="))
                 return 0;
-        return fail(why, n, "not an absolute path, a PEM certificate, or base64 of one");
+        return why_invalid(why, n, "not an absolute path, a PEM certificate, or base64 of one");
 }
