@@ -91,6 +91,32 @@ int ds_parse_ec2_hostname(const char *source, const char *buf, size_t len, DsMet
         return ds_meta_set(&m->node_name, w);
 }
 
+/* The kubeboot-<key> entries of a JSON object of strings (GCE attributes, OpenStack
+ * meta) as tags; anything else in it is warned about and skipped. */
+static int add_tags_from_object(DsMeta *m, const char *source, json_object *o, const char *field) {
+        json_object *obj = ds_json_at(o, field);
+        if (!obj)
+                return 0;
+        if (!json_object_is_type(obj, json_type_object)) {
+                log_key_errno(LOG_WARNING, 0, source, field, "not an object: ignored");
+                return 0;
+        }
+        json_object_object_foreach(obj, k, v) {
+                if (!startswith(k, DS_TAG_PREFIX))
+                        continue;
+                /* a string with an embedded NUL is not one we can use */
+                if (!json_object_is_type(v, json_type_string) ||
+                    strlen(json_object_get_string(v)) != (size_t) json_object_get_string_len(v)) {
+                        log_key_errno(LOG_WARNING, 0, source, k, "not a string: ignored");
+                        continue;
+                }
+                int r = ds_meta_add_tag(m, source, k, json_object_get_string(v));
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 /* ---- GCE ---- */
 
 int ds_parse_gce_instance(const char *source, const char *buf, size_t len, const char *project, DsMeta *m) {
@@ -118,25 +144,7 @@ int ds_parse_gce_instance(const char *source, const char *buf, size_t len, const
                         return -ENOMEM;
         }
 
-        json_object *attrs = ds_json_at(o, "attributes");
-        if (attrs && !json_object_is_type(attrs, json_type_object)) {
-                log_key_errno(LOG_WARNING, 0, source, "attributes", "not an object: ignored");
-                return 0;
-        }
-        if (attrs) {
-                json_object_object_foreach(attrs, k, v) {
-                        if (!startswith(k, DS_TAG_PREFIX))
-                                continue;
-                        if (!json_object_is_type(v, json_type_string) ||
-                            strlen(json_object_get_string(v)) != (size_t) json_object_get_string_len(v)) {
-                                log_key_errno(LOG_WARNING, 0, source, k, "not a string: ignored");
-                                continue;
-                        }
-                        if ((r = ds_meta_add_tag(m, source, k, json_object_get_string(v))) < 0)
-                                return r;
-                }
-        }
-        return 0;
+        return add_tags_from_object(m, source, o, "attributes");
 }
 
 /* ---- Azure ---- */
@@ -248,25 +256,7 @@ int ds_parse_openstack_meta(const char *source, const char *buf, size_t len, DsM
                 if (!m->provider_id)
                         return -ENOMEM;
         }
-        json_object *meta = ds_json_at(o, "meta");
-        if (meta && !json_object_is_type(meta, json_type_object)) {
-                log_key_errno(LOG_WARNING, 0, source, "meta", "not an object: ignored");
-                return 0;
-        }
-        if (meta) {
-                json_object_object_foreach(meta, k, v) {
-                        if (!startswith(k, DS_TAG_PREFIX))
-                                continue;
-                        if (!json_object_is_type(v, json_type_string) ||
-                            strlen(json_object_get_string(v)) != (size_t) json_object_get_string_len(v)) {
-                                log_key_errno(LOG_WARNING, 0, source, k, "not a string: ignored");
-                                continue;
-                        }
-                        if ((r = ds_meta_add_tag(m, source, k, json_object_get_string(v))) < 0)
-                                return r;
-                }
-        }
-        return 0;
+        return add_tags_from_object(m, source, o, "meta");
 }
 
 int ds_parse_openstack_ipv4(const char *source, const char *buf, size_t len, bool json, DsMeta *m) {
