@@ -23,6 +23,8 @@ import datetime
 import http.server
 import json
 import os
+import shutil
+import tempfile
 import secrets as _secrets
 import signal
 import socketserver
@@ -107,8 +109,12 @@ def cluster_info_kubeconfig(server, ca_pem):
 
 
 class ClusterDouble:
-    def __init__(self, workdir, host="127.0.0.1", port=0, extra_sans=(), key_type="rsa",
+    def __init__(self, workdir=None, host="127.0.0.1", port=0, extra_sans=(), key_type="rsa",
                  verbose=None, **fault_overrides):
+        # workdir None: a temporary one, removed by stop() (keys and certs live there)
+        self._own_workdir = workdir is None
+        if workdir is None:
+            workdir = tempfile.mkdtemp(prefix="kb-double-")
         self.workdir = os.path.abspath(workdir)
         os.makedirs(self.workdir, exist_ok=True)
         self.host = host
@@ -180,6 +186,8 @@ class ClusterDouble:
             self._control = None
         self.controllers.stop()
         self.api.stop()
+        if self._own_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
     def __enter__(self):
         return self.start()

@@ -36,7 +36,7 @@ def fresh(c, **kw):
     return tok
 
 
-with ClusterDouble(tempfile.mkdtemp(prefix="kb-double-")) as c:
+with ClusterDouble() as c:
     c.install_seed_rbac()
     c.publish_cluster_info()
 

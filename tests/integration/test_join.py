@@ -20,7 +20,7 @@ def ini(token, server, ca_path="/ca.crt", extra=""):
     return "[join]\ntoken = %s\nserver = %s\nca-cert = %s\n%s" % (token, server, ca_path, extra)
 
 
-with ClusterDouble(tempfile.mkdtemp(prefix="kb-double-")) as c:
+with ClusterDouble() as c:
     token = c.add_bootstrap_token(description="test_join")
     c.install_seed_rbac()
     outputs = []

@@ -94,7 +94,7 @@ def joined_state_ok(root, token, what):
     return tap.ok(not problems, what, "\n".join(problems))
 
 
-with ClusterDouble(tempfile.mkdtemp(prefix="kb-double-")) as c:
+with ClusterDouble() as c:
     c.install_seed_rbac()
     c.publish_cluster_info()
 

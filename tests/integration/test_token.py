@@ -79,7 +79,7 @@ def kubeboot_config(ini_text):
         return r, (json.loads(r.out) if r.rc == 0 else {})
 
 
-with ClusterDouble(tempfile.mkdtemp(prefix="kb-double-")) as c:
+with ClusterDouble() as c:
     admin = c.admin_kubeconfig_path
     work = tempfile.mkdtemp(prefix="kb-token-")
 

@@ -35,7 +35,7 @@ def clean(r, what, expect=0):
     tap.ok(r.rc == expect and "==" not in r.err.replace("==>", ""), "%s: exit %d, valgrind silent" % (what, expect), r)
 
 
-with ClusterDouble(tempfile.mkdtemp(prefix="kb-double-")) as c:
+with ClusterDouble() as c:
     c.install_seed_rbac()
     c.publish_cluster_info()
     token = c.add_bootstrap_token()

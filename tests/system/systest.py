@@ -175,11 +175,11 @@ class Machine:
         self.write("/etc/systemd/system/kbtest-watch.service", WATCH_SERVICE)
         self.systemctl("enable", "kbtest-watch.service")
 
-    def boot(self, netns, timeout=BOOT_TIMEOUT):
+    def boot(self, netns, timeout=BOOT_TIMEOUT, nspawn_args=()):
         t0 = time.monotonic()
         argv = ["timeout", "-k", "5", str(timeout), "systemd-nspawn", "-q", "-D", self.root, "--boot",
                 "--register=no", "--keep-unit", "--console=passive", "--hostname=" + self.name,
-                "--network-namespace-path=/run/netns/" + netns]
+                "--network-namespace-path=/run/netns/" + netns] + list(nspawn_args)
         r = subprocess.run(argv, capture_output=True, text=True)
         self.boots.append(time.monotonic() - t0)
         return r
@@ -223,6 +223,160 @@ class Machine:
     def cleanup(self):
         subprocess.run(["umount", self.root])
         shutil.rmtree(self.dir, ignore_errors=True)
+
+    # --- image integration (issue 6): kubeboot installed as an image build would ---
+
+    def run_in(self, *argv, timeout=120):
+        """Runs a command in the root with systemd-nspawn, not booted and without network:
+        what an image build's chroot step does (no systemd running, /run/systemd/system
+        absent, so maintainer scripts start nothing)."""
+        return subprocess.run(["timeout", "-k", "5", str(timeout), "systemd-nspawn", "-q", "-D", self.root,
+                               "--register=no", "--keep-unit", "--private-network", "--pipe",
+                               "--setenv=DEBIAN_FRONTEND=noninteractive", "--"] + list(argv),
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL)
+
+    def dpkg(self, *args, timeout=120):
+        return self.run_in("dpkg", *args, timeout=timeout)
+
+    def install_deb(self, deb):
+        """dpkg -i of a .deb inside the root, as an image build installs a package."""
+        dest = "/var/cache/kbtest/" + os.path.basename(deb)
+        os.makedirs(self.p(os.path.dirname(dest)), exist_ok=True)
+        shutil.copy(deb, self.p(dest))
+        try:
+            return self.dpkg("-i", dest)
+        finally:
+            os.unlink(self.p(dest))
+
+    def remove_libraries(self, prefixes):
+        """Deletes every shared library whose file name starts with one of prefixes (the
+        overlay records the deletions): a root without them, like Flatcar's userland.
+        Returns the names removed."""
+        gone = []
+        libdir = self.p("/usr/lib/x86_64-linux-gnu")
+        for f in sorted(os.listdir(libdir)):
+            if any(f.startswith(x) for x in prefixes):
+                os.unlink(os.path.join(libdir, f))
+                gone.append(f)
+        return gone
+
+    def enable_sysext(self):
+        """systemd-sysext.service merges /etc/extensions and /var/lib/extensions at boot, and
+        Flatcar's ensure-sysext.service reloads the units and starts the targets' units
+        again, so that an enabled unit shipped in an extension runs at that boot."""
+        self.systemctl("enable", "systemd-sysext.service")
+        self.write("/etc/systemd/system/ensure-sysext.service", ENSURE_SYSEXT_SERVICE)
+        self.systemctl("enable", "ensure-sysext.service")
+
+    def apply_ignition(self, ign, sources):
+        """Ignition's files stage for the subset kubeboot's Butane example uses: files
+        (remote sources mapped to local files by sources{url: path}, data URLs decoded,
+        mode, default 0644), links (symbolic). Parent directories 0755, as Ignition does."""
+        for f in ign.get("storage", {}).get("files", []):
+            path = self.p(f["path"])
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            src = f["contents"]["source"]
+            if src.startswith("data:"):
+                data = decode_data_url(src, f["contents"].get("compression", ""))
+            else:
+                with open(sources[src], "rb") as fh:
+                    data = fh.read()
+            with open(path, "wb") as fh:
+                fh.write(data)
+            os.chmod(path, f.get("mode", 0o644))
+        for link in ign.get("storage", {}).get("links", []):
+            assert not link.get("hard"), "hard links are not modelled"
+            path = self.p(link["path"])
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            if os.path.lexists(path):
+                os.unlink(path)
+            os.symlink(link["target"], path)
+
+    def install_kernel_modules(self, kver, modules):
+        """Copies a few of the host's kernel modules (relative to /lib/modules/KVER) into
+        the root and runs depmod there, so that the guest kernel can load them."""
+        for m in modules:
+            src = os.path.join("/lib/modules", kver, m)
+            dst = self.p(os.path.join("/lib/modules", kver, m))
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            shutil.copy(src, dst)
+        for f in ("modules.order", "modules.builtin", "modules.builtin.modinfo"):
+            src = os.path.join("/lib/modules", kver, f)
+            if os.path.exists(src):
+                shutil.copy(src, self.p(os.path.join("/lib/modules", kver, f)))
+        subprocess.run(["depmod", "-b", self.root, kver], check=True, capture_output=True)
+
+
+# Flatcar's ensure-sysext.service as Flatcar ships it (flatcar/init, systemd/system/): the units that
+# came with the extensions are loaded, and the targets' dependencies are started again.
+ENSURE_SYSEXT_SERVICE = """[Unit]
+BindsTo=systemd-sysext.service
+After=systemd-sysext.service
+DefaultDependencies=no
+# Keep in sync with systemd-sysext.service
+ConditionDirectoryNotEmpty=|/etc/extensions
+ConditionDirectoryNotEmpty=|/run/extensions
+ConditionDirectoryNotEmpty=|/var/lib/extensions
+ConditionDirectoryNotEmpty=|/usr/local/lib/extensions
+ConditionDirectoryNotEmpty=|/usr/lib/extensions
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/bin/systemctl daemon-reload
+ExecStart=/usr/bin/systemctl restart --no-block sockets.target timers.target multi-user.target
+[Install]
+WantedBy=sysinit.target
+"""
+
+
+def decode_data_url(url, compression=""):
+    """RFC 2397 data URL (Ignition's), optionally gzip-compressed contents."""
+    import base64
+    import gzip
+    import urllib.parse
+    head, _, data = url[len("data:"):].partition(",")
+    raw = base64.b64decode(data) if head.endswith(";base64") else urllib.parse.unquote_to_bytes(data)
+    return gzip.decompress(raw) if compression == "gzip" else raw
+
+
+def loop_device_binds():
+    """nspawn arguments that give a container the host's loop devices, so that
+    systemd-sysext and kubeboot's media reader can attach images inside it."""
+    import glob
+    args = ["--bind=/dev/loop-control"]
+    for dev in sorted(glob.glob("/dev/loop[0-9]*")):
+        args.append("--bind=" + dev)
+    return args
+
+
+def qemu_kernel():
+    """The newest kernel in /boot with its initrd, or None: (kernel, initrd, version)."""
+    import glob
+    kernels = sorted(glob.glob("/boot/vmlinuz-*"))
+    if not kernels:
+        return None
+    kernel = kernels[-1]
+    return kernel, kernel.replace("vmlinuz", "initrd.img"), kernel.split("vmlinuz-", 1)[1]
+
+
+def qemu_boot(disks, cmdline, port=6443, guest_server="10.0.2.100", timeout=300):
+    """Boots the newest /boot kernel under qemu (KVM if KUBEBOOT_QEMU_KVM=1, else TCG) with
+    disks[0] as the root disk (/dev/vda) and the others as further virtio drives, read-only
+    (/dev/vdb, ...). The guest reaches guest_server:port through qemu's user network, forwarded
+    to a netcat to 127.0.0.1:port in this network namespace. Returns (CompletedProcess,
+    seconds, accel)."""
+    kernel, initrd, _ = qemu_kernel()
+    qemu = ["qemu-system-x86_64", "-m", "1024", "-smp", "2", "-nographic", "-no-reboot",
+            "-kernel", kernel, "-initrd", initrd, "-append", cmdline,
+            "-drive", "file=%s,format=raw,if=virtio" % disks[0]]
+    for d in disks[1:]:
+        qemu += ["-drive", "file=%s,format=raw,if=virtio,readonly=on" % d]
+    qemu += ["-netdev", "user,id=n0,restrict=on,guestfwd=tcp:%s:%d-cmd:nc 127.0.0.1 %d" % (guest_server, port, port),
+             "-device", "virtio-net-pci,netdev=n0"]
+    accel = "kvm" if os.path.exists("/dev/kvm") and os.environ.get("KUBEBOOT_QEMU_KVM") == "1" else "tcg"
+    t0 = time.monotonic()
+    p = subprocess.run(["timeout", "-k", "5", str(timeout), *qemu, "-accel", accel], capture_output=True, text=True)
+    return p, time.monotonic() - t0, accel
 
 
 def usec(e):

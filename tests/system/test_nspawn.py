@@ -23,7 +23,7 @@ def pid1(entries, unit, words):
     return [e for e in entries if e.get("_PID") == "1" and e.get("UNIT") == unit and words in e.get("MESSAGE", "")]
 
 
-with ClusterDouble(tempfile.mkdtemp(prefix="kb-double-"), port=6443) as c:
+with ClusterDouble(port=6443) as c:
     c.install_seed_rbac()
     c.publish_cluster_info()
     token = c.add_bootstrap_token(description="nspawn")

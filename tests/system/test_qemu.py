@@ -30,7 +30,7 @@ NETWORK = "[Match]\nType=ether\n\n[Network]\nDHCP=ipv4\n"
 tap = Tap()
 lower = systest.cached_root()
 
-with ClusterDouble(tempfile.mkdtemp(prefix="kb-double-"), port=6443, extra_sans=(GUEST_SERVER,)) as c:
+with ClusterDouble(port=6443, extra_sans=(GUEST_SERVER,)) as c:
     c.install_seed_rbac()
     c.publish_cluster_info(server="https://%s:6443" % GUEST_SERVER)
     token = c.add_bootstrap_token(description="qemu")
