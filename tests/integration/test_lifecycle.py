@@ -21,11 +21,14 @@ PHASES = ["gather", "discover", "preflight", "write", "start", "wait", "finish"]
 outputs = []
 
 
+NODES = iter(range(1, 10000))
+
+
 def make_root(c, token, extra=""):
     root = Root()
     root.write("/etc/kubeboot/kubeboot.ini",
-               "[join]\ntoken = %s\nserver = %s\nca-cert-hash = %s\nnode-name = %s\nwait-timeout = 40s\n%s"
-               % (token, c.url, c.ca_pin, "n-" + os.path.basename(root.path)[-8:].lower().replace("_", "-"), extra))
+               "[join]\ntoken = %s\nserver = %s\nca-cert-hash = %s\nnode-name = n-%d\nwait-timeout = 40s\n%s"
+               % (token, c.url, c.ca_pin, next(NODES), extra))
     return root
 
 
