@@ -24,6 +24,10 @@ unsigned long long backoff_next_delay(Backoff *b, unsigned long long retry_after
         if (ceiling > b->cap_ms)
                 ceiling = b->cap_ms;
         b->attempt++;
+        /* Clients throttled together are told the same Retry-After; a window of only the
+         * early, small ceiling on top of it would bring them back nearly together. */
+        if (ceiling < retry_after_ms / 2)
+                ceiling = retry_after_ms / 2;
         return retry_after_ms + next_random(&b->rng) % (ceiling + 1);
 }
 

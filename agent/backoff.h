@@ -18,8 +18,9 @@ typedef struct Backoff {
 
 /* Starts a policy whose retries stop timeout_ms from now. */
 void backoff_init(Backoff *b, unsigned long long timeout_ms, unsigned long base_ms, unsigned long cap_ms);
-/* The next delay: uniform in [0, min(cap, base·2^attempt)], plus retry_after_ms if the
- * server asked for one (so that clients told the same Retry-After do not return in step). */
+/* The next delay: uniform in [0, min(cap, base·2^attempt)]; when the server asked for
+ * retry_after_ms, that plus uniform in [0, max(the same ceiling, retry_after_ms/2)], so that
+ * clients told the same Retry-After do not return in step. */
 unsigned long long backoff_next_delay(Backoff *b, unsigned long long retry_after_ms);
 /* Sleeps the next delay; -ETIMEDOUT (without sleeping) if that would pass the deadline. */
 int backoff_wait(Backoff *b, unsigned long long retry_after_ms);

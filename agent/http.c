@@ -238,7 +238,17 @@ int http_perform(HttpClient *c, const HttpRequest *req, HttpResponse *resp) {
         resp->received_ms = now_ms();
         if (cc != CURLE_OK) {
                 r = map_curl_error(cc, sink.too_big);
-                snprintf(resp->error, sizeof resp->error, "%s", errbuf[0] ? errbuf : curl_easy_strerror(cc));
+                if (r == -EFBIG)
+                        /* libcurl's words ("Failure writing output to destination") hide the cap */
+                        snprintf(resp->error, sizeof resp->error,
+                                 "the answer is larger than %zu bytes, the most kubeboot reads", sink.max);
+                else if (cc == CURLE_SSL_CONNECT_ERROR && strstr(errbuf, "wrong version number")) {
+                        /* OpenSSL's words for a peer that answered the ClientHello in plain text */
+                        r = -EPROTO;
+                        snprintf(resp->error, sizeof resp->error,
+                                 "the server does not speak TLS (plain HTTP on an https port?): %.180s", errbuf);
+                } else
+                        snprintf(resp->error, sizeof resp->error, "%s", errbuf[0] ? errbuf : curl_easy_strerror(cc));
                 goto finish;
         }
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);

@@ -49,6 +49,8 @@ int kb_exit_status(int r) {
         case ENETUNREACH:
         case EAGAIN:
         case ECONNRESET:
+        /* a service answered more than kubeboot reads (the body cap): unusable, not a bug here */
+        case EFBIG:
                 return EX_UNAVAILABLE;
         /* a node file could not be written: disk full, read-only, in the way */
         case ENOSPC:

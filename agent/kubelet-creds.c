@@ -1,6 +1,8 @@
 #include "kubelet-creds.h"
 
+#include <limits.h>
 #include <mbedtls/oid.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "fileio.h"
@@ -51,15 +53,29 @@ static int parse_cert(KubeletCreds *c, char *why, size_t n) {
 }
 
 /* A path kubelet wrote into its kubeconfig, as a path here: a node path under --root,
- * unless it already lies there (a kubelet run from outside the root writes such paths). */
+ * unless it already lies there (a kubelet run from outside the root writes such paths).
+ * Under --root, a final symlink with an absolute target (kubelet-client-current.pem ->
+ * /var/lib/kubelet/pki/kubelet-client-<date>.pem, as kubelet writes it) is followed
+ * inside the root, not on this system. */
 static char *creds_path(const Kb *kb, const char *p) {
         const char *root = kb->opt->root;
-        if (!isempty(root)) {
-                size_t rl = strlen(root);
-                if (strncmp(p, root, rl) == 0 && (p[rl] == '/' || p[rl] == 0))
-                        return strdup(p);
+        if (isempty(root) || streq(root, "/"))
+                return strdup(p);
+        size_t rl = strlen(root);
+        if (strncmp(p, root, rl) == 0 && (p[rl] == '/' || p[rl] == 0))
+                return strdup(p);
+        char *path = kb_path(kb, p);
+        for (unsigned i = 0; path && i < 8; i++) {
+                char target[PATH_MAX];
+                ssize_t l = readlink(path, target, sizeof target - 1);
+                if (l <= 0 || target[0] != '/')
+                        break; /* not a symlink, or a relative one: the kernel follows it inside the root */
+                target[l] = 0;
+                char *next = kb_path(kb, target);
+                free(path);
+                path = next;
         }
-        return kb_path(kb, p);
+        return path;
 }
 
 int kubelet_creds_load(const Kb *kb, KubeletCreds **ret, char *why, size_t n) {
@@ -137,7 +153,7 @@ bool kubelet_creds_valid_now(const KubeletCreds *c) {
         return now >= c->not_before && now < c->not_after;
 }
 
-int kubelet_creds_get_node(HttpClient *http, const KubeletCreds *c, char *detail, size_t n) {
+int kubelet_creds_get_node(HttpClient *http, const KubeletCreds *c, char *detail, size_t n, long *retry_after_s) {
         ApiAuth auth = { .ca = c->ca, .cert = c->pem, .cert_len = c->pem_len };
         ApiResult res = { .retry_after_s = -1 };
         _cleanup_free_ char *path = strdup_printf("/api/v1/nodes/%s", c->node);
@@ -145,6 +161,8 @@ int kubelet_creds_get_node(HttpClient *http, const KubeletCreds *c, char *detail
                 return -ENOMEM;
         int r = api_request(http, c->server, &auth, "GET", path, NULL, &res);
         api_describe(r, &res, detail, n);
+        if (retry_after_s)
+                *retry_after_s = r >= 0 ? res.retry_after_s : -1;
         if (r >= 0) {
                 if (res.status == 200)
                         r = 1;

@@ -27,7 +27,8 @@ static inline void kubelet_creds_freep(KubeletCreds **c) {
 /* Is the certificate valid now? */
 bool kubelet_creds_valid_now(const KubeletCreds *c);
 /* GET the Node with the kubelet's own credentials: 1 if it exists, 0 if not (404), or a
- * negative errno (what went wrong in detail, n bytes). */
-int kubelet_creds_get_node(HttpClient *http, const KubeletCreds *c, char *detail, size_t n);
+ * negative errno (what went wrong in detail, n bytes; -EAGAIN for a transient HTTP status).
+ * *retry_after_s (if not NULL): the server's Retry-After, or -1. */
+int kubelet_creds_get_node(HttpClient *http, const KubeletCreds *c, char *detail, size_t n, long *retry_after_s);
 /* Seconds since the epoch of an X.509 time. */
 time_t x509_time_to_epoch(const mbedtls_x509_time *t);

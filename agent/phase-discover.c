@@ -39,9 +39,12 @@ static int fetch_signed(DiscoveryCtx *d, const ApiAuth *auth, ApiResult *res, co
         for (;;) {
                 int r = api_request_retry(d->http, &d->backoff, "cluster-info", d->server, auth, "GET",
                                           CLUSTER_INFO_PATH, NULL, res);
+                /* past the deadline whatever the last failure was: exit 69, even for a transient
+                 * -EPROTO (a peer speaking no TLS or no HTTP), which alone would map to 70 */
                 if (r == -ETIMEDOUT || http_is_transient(r, res->status))
-                        return log_error_errno(r, "the apiserver at %s stayed unavailable for %llus: %s", d->server,
-                                               d->timeout_ms / 1000, api_describe(r, res, desc, sizeof desc));
+                        return log_error_errno(-ETIMEDOUT, "the apiserver at %s stayed unavailable for %llus: %s",
+                                               d->server, d->timeout_ms / 1000,
+                                               api_describe(r, res, desc, sizeof desc));
                 if (r == -EKEYREJECTED)
                         return log_error_errno(r, "TLS to %s failed: %s", d->server, res->detail);
                 if (r < 0)

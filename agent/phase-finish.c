@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <sys/stat.h>
 
+#include "backoff.h"
 #include "bus.h"
 #include "fileio.h"
 #include "kubelet-creds.h"
@@ -42,9 +43,13 @@ static int scrub_ini_line(const char *path, unsigned line) {
         char *end = strchr(start, '\n');
         end = end ? end + 1 : buf + len;
         const char *p = start;
-        while (isspace((unsigned char) *p))
+        while (*p != '\n' && isspace((unsigned char) *p)) /* inih's white space, within the line */
                 p++;
-        if (strncmp(p, "token", 5) != 0)
+        /* "token = ..." itself, or an indented line that inih read as a continuation of the
+         * token's value (multi-line values): left alone, it would stay in the file and turn
+         * into a continuation of the key before the scrubbed line */
+        bool continuation = p > start && *p && !strchr("\n;#", *p);
+        if (strncmp(p, "token", 5) != 0 && !continuation)
                 return 0; /* already scrubbed or edited since */
 
         size_t head = (size_t) (start - buf), tail = (size_t) (buf + len - end);
@@ -131,11 +136,24 @@ int phase_finish(Kb *kb) {
                 return log_error_errno(-EAGAIN, "kubelet has no credentials of its own yet; keeping the bootstrap token");
         if (r < 0)
                 return log_error_errno(r, "kubelet's credentials are unusable (%s); keeping the bootstrap token", why);
-        r = kubelet_creds_get_node(http, creds, detail, sizeof detail);
-        if (r != 1)
-                return log_error_errno(r < 0 ? r : -EAGAIN,
-                                       "Node %s cannot be read with kubelet's credential (%s); keeping the bootstrap "
-                                       "token",
-                                       creds->node, detail);
+        /* A 429/5xx or a dropped connection is asked again (Retry-After honoured, within
+         * discovery-timeout): under load, one such answer must not fail a finished join. */
+        Backoff b;
+        backoff_init(&b, kb->cfg.v[KB_DISCOVERY_TIMEOUT].u, BACKOFF_BASE_MS, BACKOFF_CAP_MS);
+        for (;;) {
+                long retry_after_s = -1;
+                r = kubelet_creds_get_node(http, creds, detail, sizeof detail, &retry_after_s);
+                if (r == 1)
+                        break;
+                bool transient = r == -EAGAIN || r == -ECONNREFUSED || r == -ECONNRESET || r == -ETIMEDOUT ||
+                                 r == -EHOSTUNREACH || r == -ENETUNREACH;
+                if (!transient ||
+                    backoff_wait(&b, retry_after_s > 0 ? (unsigned long long) retry_after_s * 1000ULL : 0) < 0)
+                        return log_error_errno(r < 0 ? r : -EAGAIN,
+                                               "Node %s cannot be read with kubelet's credential (%s); keeping the "
+                                               "bootstrap token",
+                                               creds->node, detail);
+                log_debug("Node %s: %s; asking again", creds->node, detail);
+        }
         return finish_commit(kb, creds->node, "join");
 }

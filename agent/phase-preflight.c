@@ -47,8 +47,8 @@ static int request(Preflight *p, const char *what, const char *method, const cha
         }
         if (r == -EKEYREJECTED)
                 return log_error_errno(r, "TLS to %s failed with the trusted CA: %s", p->server, res->detail);
-        if (r == -ETIMEDOUT || http_is_transient(r, res->status))
-                return log_error_errno(r, "%s: the apiserver at %s stayed unavailable: %s", what, p->server,
+        if (r == -ETIMEDOUT || http_is_transient(r, res->status)) /* past the deadline: 69, as in discover */
+                return log_error_errno(-ETIMEDOUT, "%s: the apiserver at %s stayed unavailable: %s", what, p->server,
                                        api_describe(r, res, desc, sizeof desc));
         return log_error_errno(r, "%s: %s", what, api_describe(r, res, desc, sizeof desc));
 }

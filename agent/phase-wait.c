@@ -13,6 +13,13 @@
 
 #define WAIT_POLL_BASE_MS 500UL
 #define WAIT_POLL_CAP_MS 3000UL
+/* The CSR list only feeds the progress report (which CSR waits for approval), and it is
+ * costly at scale: every kubelet client CSR of the cluster, asked with the bootstrap token
+ * (the same APF flow as the kubelets' own TLS bootstrap). So it is asked rarely: after 1 s,
+ * then twice as long each time, at most every 60 s; the local check for kubelet's
+ * certificate runs at every poll and costs nothing. */
+#define WAIT_CSR_FIRST_MS 1000ULL
+#define WAIT_CSR_MAX_MS 60000ULL
 #define KUBELET_SIGNER "kubernetes.io/kube-apiserver-client-kubelet"
 #define CSR_LIST_PATH \
         "/apis/certificates.k8s.io/v1/certificatesigningrequests?fieldSelector=spec.signerName%3Dkubernetes.io%2Fkube-apiserver-client-kubelet"
@@ -68,9 +75,25 @@ static CsrState csr_state(json_object *csr, char *reason, size_t n) {
         return s;
 }
 
-/* The newest kubelet client CSR this token made for this node. */
+static int csr_rank(CsrState s) {
+        switch (s) {
+        case CSR_ISSUED:
+                return 4;
+        case CSR_APPROVED:
+                return 3;
+        case CSR_DENIED:
+        case CSR_FAILED:
+                return 2;
+        case CSR_PENDING:
+                return 1;
+        default:
+                return 0;
+        }
+}
+
+/* The kubelet client CSR this token made for this node that tells most: see below. */
 static int find_csr(HttpClient *http, const Kb *kb, char *name, size_t name_n, CsrState *state, char *reason,
-                    size_t reason_n) {
+                    size_t reason_n, long *retry_after_s) {
         const KbConfig *c = &kb->cfg;
         ApiAuth auth = { .ca = kb->ca, .bearer = c->v[KB_TOKEN].str };
         ApiResult res = { .retry_after_s = -1 };
@@ -78,6 +101,7 @@ static int find_csr(HttpClient *http, const Kb *kb, char *name, size_t name_n, C
         snprintf(user, sizeof user, "system:bootstrap:%.6s", c->v[KB_TOKEN].str);
 
         int r = api_request(http, c->v[KB_SERVER].str, &auth, "GET", CSR_LIST_PATH, NULL, &res);
+        *retry_after_s = r >= 0 ? res.retry_after_s : -1;
         if (r < 0 || res.status != 200) {
                 char d[600];
                 log_debug("cannot list CSRs: %s", api_describe(r, &res, d, sizeof d));
@@ -85,22 +109,29 @@ static int find_csr(HttpClient *http, const Kb *kb, char *name, size_t name_n, C
                 return r < 0 ? r : -EPROTO;
         }
         json_object *items = json_get(res.json, "items", NULL);
-        const char *newest = NULL;
+        const char *best_created = NULL;
         *state = CSR_NONE;
         for (size_t i = 0; items && json_object_is_type(items, json_type_array) && i < json_object_array_length(items);
              i++) {
                 json_object *csr = json_object_array_get_idx(items, i);
-                const char *created = json_get_string(csr, "metadata", "creationTimestamp", NULL);
+                const char *created = json_get_string(csr, "metadata", "creationTimestamp", NULL) ?: "";
                 const char *request = json_get_string(csr, "spec", "request", NULL);
                 if (!streq_ptr(json_get_string(csr, "spec", "signerName", NULL), KUBELET_SIGNER) ||
                     !streq_ptr(json_get_string(csr, "spec", "username", NULL), user) || !request ||
                     !csr_is_for(request, c->v[KB_NODE_NAME].str))
                         continue;
-                if (newest && created && strcmp(created, newest) < 0)
-                        continue; /* RFC 3339 in UTC sorts as text */
-                newest = created ?: "";
+                /* kubelet asks again after a denial, so the newest CSR alone hides it: a decision
+                 * outranks a pending request, an approval outranks a denial, and among equals the
+                 * newest counts (RFC 3339 in UTC sorts as text) */
+                char why[256] = "";
+                CsrState st = csr_state(csr, why, sizeof why);
+                int rank = csr_rank(st), best = csr_rank(*state);
+                if (best_created && (rank < best || (rank == best && strcmp(created, best_created) < 0)))
+                        continue;
+                best_created = created;
                 snprintf(name, name_n, "%s", json_get_string(csr, "metadata", "name", NULL) ?: "?");
-                *state = csr_state(csr, reason, reason_n);
+                snprintf(reason, reason_n, "%s", why);
+                *state = st;
         }
         api_result_clear(&res);
         return 0;
@@ -115,8 +146,10 @@ int phase_wait(Kb *kb) {
         if (!http)
                 return log_error_errno(-ENOMEM, "Failed to set up libcurl");
         backoff_init(&poll, kb->cfg.v[KB_WAIT_TIMEOUT].u, WAIT_POLL_BASE_MS, WAIT_POLL_CAP_MS);
+        unsigned long long csr_every = WAIT_CSR_FIRST_MS, csr_due = now_ms() + WAIT_CSR_FIRST_MS;
         for (;;) {
                 _cleanup_kubelet_creds_ KubeletCreds *creds = NULL;
+                long retry_after_s = -1; /* a 429's Retry-After is the floor of the next poll */
                 int r = kubelet_creds_load(kb, &creds, why, sizeof why);
                 if (r == -ENOMEM)
                         return r;
@@ -126,7 +159,7 @@ int phase_wait(Kb *kb) {
                                                "--hostname-override overridden in KUBELET_EXTRA_ARGS?",
                                                creds->node, node);
                 if (r >= 0) {
-                        r = kubelet_creds_get_node(http, creds, detail, sizeof detail);
+                        r = kubelet_creds_get_node(http, creds, detail, sizeof detail, &retry_after_s);
                         if (r == 1) {
                                 progress("Node %s is registered", node);
                                 return 0;
@@ -137,10 +170,15 @@ int phase_wait(Kb *kb) {
                         else
                                 snprintf(now, sizeof now, "kubelet has its certificate, but reading Node %s with it failed: %s",
                                          node, detail);
+                } else if (r == -ENOENT && now_ms() < csr_due) {
+                        snprintf(now, sizeof now, "%s", last[0] ? last : "waiting for kubelet to bootstrap");
                 } else if (r == -ENOENT) {
                         char csr[254] = "", reason[256] = "";
                         CsrState st = CSR_NONE;
-                        r = kb->ca ? find_csr(http, kb, csr, sizeof csr, &st, reason, sizeof reason) : -ENOKEY;
+                        csr_every = csr_every * 2 < WAIT_CSR_MAX_MS ? csr_every * 2 : WAIT_CSR_MAX_MS;
+                        csr_due = now_ms() + csr_every;
+                        r = kb->ca ? find_csr(http, kb, csr, sizeof csr, &st, reason, sizeof reason, &retry_after_s)
+                                   : -ENOKEY;
                         if (r < 0)
                                 snprintf(now, sizeof now, "waiting for kubelet to bootstrap");
                         else if (st == CSR_NONE)
@@ -167,7 +205,7 @@ int phase_wait(Kb *kb) {
                         progress("%s", now);
                         snprintf(last, sizeof last, "%s", now);
                 }
-                if (backoff_wait(&poll, 0) < 0)
+                if (backoff_wait(&poll, retry_after_s > 0 ? (unsigned long long) retry_after_s * 1000ULL : 0) < 0)
                         return log_error_errno(-ETIMEDOUT, "Node %s did not appear within %llus; last: %s", node,
                                                kb->cfg.v[KB_WAIT_TIMEOUT].u / 1000, last);
         }

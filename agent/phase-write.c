@@ -1,5 +1,7 @@
 /* Phase write: the kubelet's files in kubeadm's layout (DESIGN §3), each written
  * atomically with its mode; the token-bearing kubeconfig last and 0600. */
+#include <sys/stat.h>
+
 #include "fileio.h"
 #include "kubeconfig-write.h"
 #include "kubelet-config.h"
@@ -29,11 +31,37 @@ static int write_node_file(Kb *kb, const char *file, const char *data, size_t le
         return 0;
 }
 
+/* The first ancestor of path (or path itself) that exists but is not a directory, as a
+ * new string; NULL if none (or OOM). */
+static char *in_the_way(const char *path) {
+        _cleanup_free_ char *p = strdup(path);
+        struct stat st;
+        for (char *s = p ? p + 1 : NULL; s; s++) {
+                if (*s != '/' && *s != 0)
+                        continue;
+                char c = *s;
+                *s = 0;
+                if (stat(p, &st) == 0 && !S_ISDIR(st.st_mode))
+                        return TAKE_PTR(p);
+                if (c == 0)
+                        break;
+                *s = c;
+        }
+        return NULL;
+}
+
 static int make_dir(Kb *kb, const char *dir, mode_t mode) {
         _cleanup_free_ char *path = kb_path(kb, dir);
         if (!path)
                 return -ENOMEM;
         int r = mkdir_parents(path, mode);
+        if (r == -ENOTDIR) {
+                /* name what is in the way, not only the directory that cannot be made */
+                _cleanup_free_ char *file = in_the_way(path);
+                if (file)
+                        return fs_error(log_error_errno(r, "Failed to create directory %s: %s is in the way (%m)",
+                                                        path, file));
+        }
         if (r < 0)
                 return fs_error(log_error_errno(r, "Failed to create directory %s: %m", path));
         return 0;

@@ -42,9 +42,15 @@ int main(void) {
         }
         CHECK(maxes[0] <= 100 && maxes[1] <= 200 && maxes[2] <= 400 && maxes[3] <= 800, "ceilings double");
         CHECK(maxes[7] <= 800 && maxes[7] > 400, "and stop at the cap (max seen %llu)", maxes[7]);
-        b.attempt = 0;
-        unsigned long long d = backoff_next_delay(&b, 3000);
-        CHECK(d >= 3000 && d <= 3100, "Retry-After is a floor, jitter on top (%llu)", d);
+        unsigned long long lo = ~0ULL, hi = 0;
+        for (int i = 0; i < 400; i++) {
+                b.attempt = 0;
+                unsigned long long d = backoff_next_delay(&b, 3000);
+                lo = d < lo ? d : lo;
+                hi = d > hi ? d : hi;
+        }
+        CHECK(lo >= 3000 && hi <= 4500, "Retry-After is a floor, jitter up to half of it on top (%llu..%llu)", lo, hi);
+        CHECK(hi - lo > 1000, "and that jitter spreads clients told the same Retry-After (%llu ms wide)", hi - lo);
         unsigned long long first = backoff_next_delay(&b, 0);
         int same = 0;
         for (int i = 0; i < 20; i++)
