@@ -1,7 +1,7 @@
 /* Azure: the IMDS instance document, with its tagsList and base64 userData (which goes on
  * through the user-data ini parser). */
 #include "ds-parse.h"
-#include "fuzz-main.h"
+#include "fuzz-ds.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         char *buf = fuzz_copy(data, size);

@@ -1,6 +1,6 @@
 /* DigitalOcean: /metadata/v1.json, its user_data through the ini parser. */
 #include "ds-parse.h"
-#include "fuzz-main.h"
+#include "fuzz-ds.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         char *buf = fuzz_copy(data, size);

@@ -1,7 +1,7 @@
 /* EC2: the instance identity document, local-hostname, the tag list. The first byte
  * picks which parser gets the rest. */
 #include "ds-parse.h"
-#include "fuzz-main.h"
+#include "fuzz-ds.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (size < 1)

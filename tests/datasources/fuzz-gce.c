@@ -1,6 +1,6 @@
 /* GCE: the recursive instance document. */
 #include "ds-parse.h"
-#include "fuzz-main.h"
+#include "fuzz-ds.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         char *buf = fuzz_copy(data, size);

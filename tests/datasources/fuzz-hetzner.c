@@ -1,6 +1,6 @@
 /* Hetzner: the YAML metadata document, and (first byte odd) the private-networks list. */
 #include "ds-parse.h"
-#include "fuzz-main.h"
+#include "fuzz-ds.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (size < 1)

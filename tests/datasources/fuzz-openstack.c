@@ -1,7 +1,7 @@
 /* OpenStack: meta_data.json, and (first byte odd) the EC2-compatible local-ipv4, as JSON
  * from a config drive or as text from the service. */
 #include "ds-parse.h"
-#include "fuzz-main.h"
+#include "fuzz-ds.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (size < 1)

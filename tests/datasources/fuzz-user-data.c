@@ -2,7 +2,7 @@
  * parser (inih through ini_parse_buffer), then config_apply's validation of every entry. */
 #include "config.h"
 #include "ds-util.h"
-#include "fuzz-main.h"
+#include "fuzz-ds.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         char *buf = fuzz_copy(data, size);
