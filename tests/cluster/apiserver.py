@@ -147,6 +147,16 @@ class _TLSServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
         self._conns_lock = threading.Lock()
         super().__init__(addr, _Handler)
 
+    def get_request(self):
+        # kube-apiserver (Go's net/http) sets TCP_NODELAY; without it Python's two TLS records
+        # per answer wait for the client's delayed ACK, 40 ms a request
+        sock, addr = super().get_request()
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+        return sock, addr
+
     def track(self, sock, add):
         with self._conns_lock:
             (self._conns.add if add else self._conns.discard)(sock)

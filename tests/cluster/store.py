@@ -104,9 +104,9 @@ class Store:
     def list(self, resource, ns=None):
         """All objects of a resource (ns=None: all namespaces), sorted like etcd keys."""
         with self.lock:
-            out = [copy.deepcopy(o) for (r, n, _), o in sorted(self._objects.items())
-                   if r == resource and (ns is None or n == (ns or ""))]
-            return out, str(self._rv)
+            # filter, then sort and copy only the matches: a list must not cost the whole store
+            keys = sorted(k for k in self._objects if k[0] == resource and (ns is None or k[1] == (ns or "")))
+            return [copy.deepcopy(self._objects[k]) for k in keys], str(self._rv)
 
     def update(self, gr, ns, obj, check_rv=True):
         """Replace; metadata.resourceVersion (if set and check_rv) must match."""
