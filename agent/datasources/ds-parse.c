@@ -76,16 +76,24 @@ int ds_parse_ec2_identity(const char *source, const char *buf, size_t len, DsMet
         return 0;
 }
 
-int ds_parse_ec2_hostname(const char *source, const char *buf, size_t len, DsMeta *m) {
+/* The first white-space-separated word of a plain-text answer ("" if none); a NUL in it
+ * is refused. */
+static int first_word_of(const char *source, const char *buf, size_t len, char **ret) {
         if (has_nul(buf, len))
                 return log_key_errno(LOG_WARNING, -EINVAL, source, NULL, "contains a NUL character");
         _cleanup_free_ char *copy = strndup(buf, len);
         if (!copy)
                 return -ENOMEM;
+        *ret = ds_first_word(copy);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int ds_parse_ec2_hostname(const char *source, const char *buf, size_t len, DsMeta *m) {
         /* with several DHCP domain names it lists several names: the first is the node's */
-        _cleanup_free_ char *w = ds_first_word(copy);
-        if (!w)
-                return -ENOMEM;
+        _cleanup_free_ char *w = NULL;
+        int r = first_word_of(source, buf, len, &w);
+        if (r < 0)
+                return r;
         if (!*w)
                 return log_key_errno(LOG_WARNING, -EINVAL, source, NULL, "empty");
         return ds_meta_set(&m->node_name, w);
@@ -267,14 +275,10 @@ int ds_parse_openstack_ipv4(const char *source, const char *buf, size_t len, boo
                         return r;
                 return ds_json_take(o, "local-ipv4", source, true, &m->node_ip);
         }
-        if (has_nul(buf, len))
-                return log_key_errno(LOG_WARNING, -EINVAL, source, NULL, "contains a NUL character");
-        _cleanup_free_ char *copy = strndup(buf, len);
-        if (!copy)
-                return -ENOMEM;
-        _cleanup_free_ char *w = ds_first_word(copy);
-        if (!w)
-                return -ENOMEM;
+        _cleanup_free_ char *w = NULL;
+        int r = first_word_of(source, buf, len, &w);
+        if (r < 0)
+                return r;
         return *w ? ds_meta_set(&m->node_ip, w) : 0;
 }
 

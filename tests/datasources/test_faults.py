@@ -2,7 +2,6 @@
 a dead service (costs no more than the deadline), malformed and over-size answers
 (a message naming source and key, the join goes on or exits 78), redirects, proxies, and
 precedence against ini and cmdline."""
-import base64
 import json
 import re
 import time

@@ -3,7 +3,6 @@
 Every test runs inside tests/netns-run: a private network namespace with only loopback.
 Tests print TAP through the `Tap` class; meson reads it (protocol: tap).
 """
-import json
 import os
 import shutil
 import subprocess

@@ -1,9 +1,6 @@
 """Issue 3: token discovery of the cluster CA and preflight, against the cluster double:
 pins, JWS, token state, RBAC, clocks, rate limits and a man in the middle. Every failure
 must end with the operator's message, the right exit code, and nothing written."""
-import datetime
-import json
-import tempfile
 import time
 
 from kbtest import *

@@ -6,7 +6,6 @@ import json
 import os
 import stat
 import subprocess
-import tempfile
 
 from kbtest import *
 from double import ClusterDouble

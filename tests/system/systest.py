@@ -15,7 +15,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
 sys.path.insert(0, os.path.join(SRC, "tests", "cluster"))
-from kbtest import Tap, secret_of  # noqa: E402
+from kbtest import Tap, secret_of  # noqa: E402,F401 (re-exported to the tests)
 
 BUILD = os.environ.get("KUBEBOOT_BUILD") or os.path.join(SRC, "build")
 BOOT_TIMEOUT = 150
@@ -174,6 +174,21 @@ class Machine:
         self.write("/root/kbtest-secret", secret, 0o600)
         self.write("/etc/systemd/system/kbtest-watch.service", WATCH_SERVICE)
         self.systemctl("enable", "kbtest-watch.service")
+
+    def prepare_qemu_guest(self, secret):
+        """kubeboot (meson install), the stand-in kubelet and the observer, as for nspawn, plus
+        what a real boot needs here: DHCP on the NIC (systemd-networkd) and /dev/vda as /."""
+        self.install_kubeboot_meson()
+        self.install_kubelet()
+        self.install_watcher(secret)
+        self.write("/etc/systemd/network/80-dhcp.network", "[Match]\nType=ether\n\n[Network]\nDHCP=ipv4\n")
+        self.systemctl("enable", "systemd-networkd.service")
+        self.write("/etc/fstab", "/dev/vda / ext4 rw 0 1\n")
+
+    def make_disk(self, path, size="1500M"):
+        """The root as an ext4 disk image for qemu; the CompletedProcess of mkfs.ext4."""
+        return subprocess.run(["mkfs.ext4", "-q", "-L", "kbroot", "-d", self.root, path, size], capture_output=True,
+                              text=True)
 
     def boot(self, netns, timeout=BOOT_TIMEOUT, nspawn_args=()):
         t0 = time.monotonic()

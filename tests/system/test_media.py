@@ -30,7 +30,6 @@ from double import ClusterDouble  # noqa: E402
 import imgbuild  # noqa: E402
 
 GUEST_SERVER = "10.0.2.100"
-NETWORK = "[Match]\nType=ether\n\n[Network]\nDHCP=ipv4\n"
 MEDIUM = "media:/dev/disk/by-label/KUBEBOOT:kubeboot.ini"
 # what the guest kernel needs to mount the media (vfat: codepage 437, iocharset ascii)
 MODULES = ["kernel/fs/fat/fat.ko", "kernel/fs/fat/vfat.ko", "kernel/fs/nls/nls_cp437.ko",
@@ -119,18 +118,12 @@ def qemu_route(b, c, kind, name):
     m = Machine(lower, name=name)
     disk = os.path.join(m.dir, "disk.img")
     try:
-        m.install_kubeboot_meson()
-        m.install_kubelet()
-        m.install_watcher(secret)
-        m.write("/etc/systemd/network/80-dhcp.network", NETWORK)
-        m.systemctl("enable", "systemd-networkd.service")
-        m.write("/etc/fstab", "/dev/vda / ext4 rw 0 1\n")
+        m.prepare_qemu_guest(secret)
         _, _, kver = systest.qemu_kernel()
         m.install_kernel_modules(kver, MODULES)
         tap.ok(not m.grep_tree(secret) and not m.exists("/etc/kubeboot/kubeboot.ini"),
                "%s: the token is nowhere on the node's disk before the boot" % kind)
-        r = subprocess.run(["mkfs.ext4", "-q", "-L", "kbroot", "-d", m.root, disk, "1500M"], capture_output=True,
-                           text=True)
+        r = m.make_disk(disk)
         tap.ok(r.returncode == 0, "%s: the root becomes an ext4 disk image" % kind, r.stderr)
         # nothing of kubeboot's on the command line
         p, took, accel = systest.qemu_boot([disk, img], "root=/dev/vda rw console=ttyS0 quiet")

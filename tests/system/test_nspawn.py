@@ -3,7 +3,6 @@ Debian 12 root, its unit run by systemd under systemd-nspawn, the stand-in kubel
 /usr/bin/kubelet with a kubelet.service like the official package's (and kubeboot's
 kubelet drop-in), the cluster double in the same network namespace."""
 import os
-import tempfile
 import threading
 import time
 

@@ -1,12 +1,9 @@
 """Issue 5: one real kernel boot under qemu of the same Debian root as a disk image, with
 the token, server and CA pin on the kernel command line; the guest reaches the cluster
 double only through qemu's user network with `guestfwd` to a netcat in this namespace."""
-import glob
 import os
 import shutil
 import subprocess
-import tempfile
-import time
 
 import systest
 from systest import Machine, Tap, secret_of
@@ -16,17 +13,13 @@ for tool in ("qemu-system-x86_64", "nc", "mkfs.ext4"):
     if not shutil.which(tool):
         print("1..0 # SKIP qemu system test needs %s (scripts/install-deps)" % tool)
         raise SystemExit(77)
-kernels = sorted(glob.glob("/boot/vmlinuz-*"))
-if not kernels:
+if not systest.qemu_kernel():
     print("1..0 # SKIP qemu system test needs a kernel in /boot (linux-image-amd64)")
     raise SystemExit(77)
-kernel = kernels[-1]
-initrd = kernel.replace("vmlinuz", "initrd.img")
 netns = systest.in_netns("kbqemu-%d" % os.getpid())
 from double import ClusterDouble  # noqa: E402
 
 GUEST_SERVER = "10.0.2.100"
-NETWORK = "[Match]\nType=ether\n\n[Network]\nDHCP=ipv4\n"
 tap = Tap()
 lower = systest.cached_root()
 
@@ -38,27 +31,13 @@ with ClusterDouble(port=6443, extra_sans=(GUEST_SERVER,)) as c:
     m = Machine(lower, name="kb-qemu")
     img = os.path.join(m.dir, "disk.img")
     try:
-        m.install_kubeboot_meson()
-        m.install_kubelet()
-        m.install_watcher(secret)
-        m.write("/etc/systemd/network/80-dhcp.network", NETWORK)
-        m.systemctl("enable", "systemd-networkd.service")
-        m.write("/etc/fstab", "/dev/vda / ext4 rw 0 1\n")
-        r = subprocess.run(["mkfs.ext4", "-q", "-L", "kbroot", "-d", m.root, img, "1500M"], capture_output=True,
-                           text=True)
+        m.prepare_qemu_guest(secret)
+        r = m.make_disk(img)
         tap.ok(r.returncode == 0, "the root becomes an ext4 disk image", r.stderr)
 
         cmdline = ("root=/dev/vda rw console=ttyS0 quiet kubeboot.token=%s kubeboot.server=https://%s:6443 "
                    "kubeboot.ca-cert-hash=%s kubeboot.node-name=kb-qemu" % (token, GUEST_SERVER, c.ca_pin))
-        qemu = ["qemu-system-x86_64", "-m", "1024", "-smp", "2", "-nographic", "-no-reboot",
-                "-kernel", kernel, "-initrd", initrd, "-append", cmdline,
-                "-drive", "file=%s,format=raw,if=virtio" % img,
-                "-netdev", "user,id=n0,restrict=on,guestfwd=tcp:%s:6443-cmd:nc 127.0.0.1 6443" % GUEST_SERVER,
-                "-device", "virtio-net-pci,netdev=n0"]
-        accel = "kvm" if os.path.exists("/dev/kvm") and os.environ.get("KUBEBOOT_QEMU_KVM") == "1" else "tcg"
-        t0 = time.monotonic()
-        p = subprocess.run(["timeout", "-k", "5", "300", *qemu, "-accel", accel], capture_output=True, text=True)
-        took = time.monotonic() - t0
+        p, took, accel = systest.qemu_boot([img], cmdline, guest_server=GUEST_SERVER)
         tap.ok(p.returncode == 0, "the guest boots, joins and powers off (%s, %.0f s)" % (accel, took),
                p.stdout[-3000:] + p.stderr[-1000:])
         tap.ok(c.node("kb-qemu") is not None, "Node kb-qemu registered at the double")
