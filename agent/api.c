@@ -38,8 +38,9 @@ const char *json_get_string(json_object *o, ...) {
         return r && json_object_is_type(r, json_type_string) ? json_object_get_string(r) : NULL;
 }
 
-int api_request(HttpClient *h, const char *server, const ApiAuth *auth, const char *method, const char *path,
-                json_object *body, ApiResult *res) {
+/* One request, bounded by timeout_ms (0: the HTTP module's default). */
+static int request_within(HttpClient *h, const char *server, const ApiAuth *auth, const char *method,
+                          const char *path, json_object *body, unsigned long timeout_ms, ApiResult *res) {
         static const char *const headers[] = { "Accept: application/json", NULL };
         HttpResponse resp = { .retry_after_s = -1 };
         _cleanup_free_ char *url = NULL;
@@ -67,6 +68,8 @@ int api_request(HttpClient *h, const char *server, const ApiAuth *auth, const ch
                 .client_cert_len = auth->cert_len,
                 .client_key = auth->key,
                 .client_key_len = auth->key_len,
+                .timeout_ms = timeout_ms,
+                .connect_timeout_ms = timeout_ms && timeout_ms < HTTP_CONNECT_TIMEOUT_MS_DEFAULT ? timeout_ms : 0,
         };
         int r = http_perform(h, &req, &resp);
         res->received_ms = resp.received_ms;
@@ -101,10 +104,18 @@ int api_request(HttpClient *h, const char *server, const ApiAuth *auth, const ch
         return 0;
 }
 
+int api_request(HttpClient *h, const char *server, const ApiAuth *auth, const char *method, const char *path,
+                json_object *body, ApiResult *res) {
+        return request_within(h, server, auth, method, path, body, 0, res);
+}
+
 int api_request_retry(HttpClient *h, Backoff *b, const char *what, const char *server, const ApiAuth *auth,
                       const char *method, const char *path, json_object *body, ApiResult *res) {
         for (;;) {
-                int r = api_request(h, server, auth, method, path, body, res);
+                /* no single request outlives the deadline (at least a last short try is left) */
+                unsigned long long left = backoff_remaining_ms(b);
+                unsigned long t = left < HTTP_TIMEOUT_MS_DEFAULT ? (unsigned long) (left ?: 1) : 0;
+                int r = request_within(h, server, auth, method, path, body, t, res);
                 if (r == -ENOMEM || !http_is_transient(r, res->status))
                         return r;
                 char d[600];

@@ -37,9 +37,15 @@ unsigned long long backoff_remaining_ms(const Backoff *b) {
 }
 
 int backoff_wait(Backoff *b, unsigned long long retry_after_ms) {
+        unsigned long long left = backoff_remaining_ms(b);
         unsigned long long d = backoff_next_delay(b, retry_after_ms);
-        if (d >= backoff_remaining_ms(b))
-                return -ETIMEDOUT;
+        if (d >= left) {
+                /* one last try just before the deadline rather than giving up early, unless
+                 * the server asked to be left alone longer than that */
+                if (retry_after_ms >= left || left <= BACKOFF_LAST_TRY_MS)
+                        return -ETIMEDOUT;
+                d = left - BACKOFF_LAST_TRY_MS;
+        }
         struct timespec ts = { .tv_sec = (time_t) (d / 1000), .tv_nsec = (long) (d % 1000) * 1000000L };
         while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
                 ;

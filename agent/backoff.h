@@ -15,6 +15,8 @@ typedef struct Backoff {
 
 #define BACKOFF_BASE_MS 250UL
 #define BACKOFF_CAP_MS 8000UL
+/* What the last try before the deadline gets. */
+#define BACKOFF_LAST_TRY_MS 250ULL
 
 /* Starts a policy whose retries stop timeout_ms from now. */
 void backoff_init(Backoff *b, unsigned long long timeout_ms, unsigned long base_ms, unsigned long cap_ms);
@@ -22,7 +24,9 @@ void backoff_init(Backoff *b, unsigned long long timeout_ms, unsigned long base_
  * retry_after_ms, that plus uniform in [0, max(the same ceiling, retry_after_ms/2)], so that
  * clients told the same Retry-After do not return in step. */
 unsigned long long backoff_next_delay(Backoff *b, unsigned long long retry_after_ms);
-/* Sleeps the next delay; -ETIMEDOUT (without sleeping) if that would pass the deadline. */
+/* Sleeps the next delay, or, when that would pass the deadline, until just before it for a
+ * last try; -ETIMEDOUT (without sleeping) once no try is left, or when the server's
+ * Retry-After reaches past the deadline. */
 int backoff_wait(Backoff *b, unsigned long long retry_after_ms);
 /* Milliseconds left before the deadline (0 when passed). */
 unsigned long long backoff_remaining_ms(const Backoff *b);

@@ -296,6 +296,8 @@ class Agents:
             e = dict(env, KB_SRC_ADDR=src_addr(i))
             if shim:
                 e["LD_PRELOAD"] = shim
+                # an ASan-built kubeboot wants its runtime first; the shim only wraps bind()
+                e["ASAN_OPTIONS"] = "verify_asan_link_order=0:" + e.get("ASAN_OPTIONS", "")
             out = open(os.path.join(r, "kubeboot.log"), "w")
             argv = ["/bin/sh", "-c", 'read _ < "$0"; exec "$@"', self.fifo, KUBEBOOT, "--root=" + r,
                     "--cmdline=/dev/null"] + list(args)

@@ -14,6 +14,9 @@ tap = Tap()
 if not shutil.which("valgrind"):
     tap.skip("valgrind", "valgrind is not installed (scripts/install-deps)")
     tap.done()
+if "libasan" in subprocess.run(["ldd", KUBEBOOT], capture_output=True, text=True).stdout:
+    tap.skip("valgrind", "this kubeboot is built with AddressSanitizer, which valgrind cannot run")
+    tap.done()
 
 VALGRIND = ["valgrind", "-q", "--leak-check=full", "--show-leak-kinds=definite,indirect",
             "--errors-for-leak-kinds=definite,indirect", "--error-exitcode=99", "--num-callers=30"]
