@@ -653,7 +653,8 @@ def main(argv=None):
     ap.add_argument("--pool-workers", type=int, default=96)
     ap.add_argument("--switch-interval", type=float, default=None)
     ap.add_argument("--fast-list", action="store_true",
-                    help="the double's Store.list filters before sorting (see double-serve.py)")
+                    help="no longer needed: the double's Store.list now filters before sorting; kept for old "
+                         "command lines")
     ap.add_argument("--json", help="write the result as JSON here")
     ap.add_argument("--workdir")
     ap.add_argument("--keep", action="store_true")
