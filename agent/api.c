@@ -119,9 +119,8 @@ int api_request_retry(HttpClient *h, Backoff *b, const char *what, const char *s
                 if (r == -ENOMEM || !http_is_transient(r, res->status))
                         return r;
                 char d[600];
-                unsigned long long ra = res->retry_after_s > 0 ? (unsigned long long) res->retry_after_s * 1000ULL : 0;
                 log_debug("%s: %s; retrying", what, api_describe(r, res, d, sizeof d));
-                if (backoff_wait(b, ra) < 0)
+                if (backoff_wait(b, retry_after_ms(res->retry_after_s)) < 0)
                         return r < 0 ? r : -ETIMEDOUT;
         }
 }

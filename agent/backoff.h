@@ -24,6 +24,10 @@ void backoff_init(Backoff *b, unsigned long long timeout_ms, unsigned long base_
  * retry_after_ms, that plus uniform in [0, max(the same ceiling, retry_after_ms/2)], so that
  * clients told the same Retry-After do not return in step. */
 unsigned long long backoff_next_delay(Backoff *b, unsigned long long retry_after_ms);
+/* A server's Retry-After in seconds (<= 0: none) as the floor backoff_wait() takes. */
+static inline unsigned long long retry_after_ms(long seconds) {
+        return seconds > 0 ? (unsigned long long) seconds * 1000ULL : 0;
+}
 /* Sleeps the next delay, or, when that would pass the deadline, until just before it for a
  * last try; -ETIMEDOUT (without sleeping) once no try is left, or when the server's
  * Retry-After reaches past the deadline. */

@@ -201,6 +201,12 @@ int ca_check_pins(const KbCA *ca, char *const *pins, char ret_pin[CA_PIN_MAX]) {
         return match ? 0 : -EKEYREJECTED;
 }
 
+time_t x509_time_to_epoch(const mbedtls_x509_time *t) {
+        struct tm tm = { .tm_year = t->year - 1900, .tm_mon = t->mon - 1, .tm_mday = t->day,
+                         .tm_hour = t->hour, .tm_min = t->min, .tm_sec = t->sec };
+        return timegm(&tm);
+}
+
 bool ca_equal(const KbCA *a, const KbCA *b) {
         return a && b && a->pem_len == b->pem_len && memcmp(a->pem, b->pem, a->pem_len) == 0;
 }

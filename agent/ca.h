@@ -3,6 +3,7 @@
 #pragma once
 
 #include <mbedtls/x509_crt.h>
+#include <time.h>
 
 #include "util.h"
 
@@ -30,5 +31,7 @@ int ca_pin(const mbedtls_x509_crt *crt, char ret[CA_PIN_MAX]);
 /* 0 if any pin matches any certificate of the chain (hex case ignored), else
  * -EKEYREJECTED; ret_pin gets the first certificate's pin either way. */
 int ca_check_pins(const KbCA *ca, char *const *pins, char ret_pin[CA_PIN_MAX]);
+/* Seconds since the epoch of an X.509 time (UTC). */
+time_t x509_time_to_epoch(const mbedtls_x509_time *t);
 /* Same certificates, same order? */
 bool ca_equal(const KbCA *a, const KbCA *b);

@@ -12,12 +12,6 @@
 
 #define NODE_CN_PREFIX "system:node:"
 
-time_t x509_time_to_epoch(const mbedtls_x509_time *t) {
-        struct tm tm = { .tm_year = t->year - 1900, .tm_mon = t->mon - 1, .tm_mday = t->day,
-                         .tm_hour = t->hour, .tm_min = t->min, .tm_sec = t->sec };
-        return timegm(&tm);
-}
-
 KubeletCreds *kubelet_creds_free(KubeletCreds *c) {
         if (!c)
                 return NULL;

@@ -30,5 +30,3 @@ bool kubelet_creds_valid_now(const KubeletCreds *c);
  * negative errno (what went wrong in detail, n bytes; -EAGAIN for a transient HTTP status).
  * *retry_after_s (if not NULL): the server's Retry-After, or -1. */
 int kubelet_creds_get_node(HttpClient *http, const KubeletCreds *c, char *detail, size_t n, long *retry_after_s);
-/* Seconds since the epoch of an X.509 time. */
-time_t x509_time_to_epoch(const mbedtls_x509_time *t);

@@ -148,7 +148,7 @@ int phase_finish(Kb *kb) {
                 bool transient = r == -EAGAIN || r == -ECONNREFUSED || r == -ECONNRESET || r == -ETIMEDOUT ||
                                  r == -EHOSTUNREACH || r == -ENETUNREACH;
                 if (!transient ||
-                    backoff_wait(&b, retry_after_s > 0 ? (unsigned long long) retry_after_s * 1000ULL : 0) < 0)
+                    backoff_wait(&b, retry_after_ms(retry_after_s)) < 0)
                         return log_error_errno(r < 0 ? r : -EAGAIN,
                                                "Node %s cannot be read with kubelet's credential (%s); keeping the "
                                                "bootstrap token",

@@ -166,17 +166,11 @@ static int check_rbac(Preflight *p) {
         return r == -ENOTSUP || r >= 0 ? 0 : r;
 }
 
-static time_t x509_time(const mbedtls_x509_time *t) {
-        struct tm tm = { .tm_year = t->year - 1900, .tm_mon = t->mon - 1, .tm_mday = t->day,
-                         .tm_hour = t->hour, .tm_min = t->min, .tm_sec = t->sec };
-        return timegm(&tm);
-}
-
 /* The node's clock against the server's Date and the CA's validity; waits (bounded) for
  * time sync to fix a bad clock, as a first boot often starts with one. */
 static int check_clock(Preflight *p) {
         const mbedtls_x509_crt *ca = &p->kb->ca->chain;
-        time_t not_before = x509_time(&ca->valid_from), not_after = x509_time(&ca->valid_to);
+        time_t not_before = x509_time_to_epoch(&ca->valid_from), not_after = x509_time_to_epoch(&ca->valid_to);
         unsigned long long wait_until = now_ms() + CLOCK_SYNC_WAIT_MS;
         bool told = false;
 
@@ -215,7 +209,7 @@ static int check_clock(Preflight *p) {
         }
         if (time(NULL) > not_after) {
                 char when[32];
-                strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&not_after));
+                rfc3339_format(not_after, when);
                 return log_error_errno(-EKEYEXPIRED, "the cluster CA expired at %s", when);
         }
         if (p->server_date)

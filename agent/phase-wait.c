@@ -205,7 +205,7 @@ int phase_wait(Kb *kb) {
                         progress("%s", now);
                         snprintf(last, sizeof last, "%s", now);
                 }
-                if (backoff_wait(&poll, retry_after_s > 0 ? (unsigned long long) retry_after_s * 1000ULL : 0) < 0)
+                if (backoff_wait(&poll, retry_after_ms(retry_after_s)) < 0)
                         return log_error_errno(-ETIMEDOUT, "Node %s did not appear within %llus; last: %s", node,
                                                kb->cfg.v[KB_WAIT_TIMEOUT].u / 1000, last);
         }

@@ -6,11 +6,6 @@
 #include "log.h"
 #include "paths.h"
 
-static void rfc3339_now(char buf[32]) {
-        time_t t = time(NULL);
-        strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-}
-
 static int write_json(Kb *kb, const char *file, json_object *o) {
         _cleanup_free_ char *dir = kb_path(kb, PATH_STATE_DIR), *path = kb_path(kb, file);
         if (!dir || !path)
@@ -45,7 +40,7 @@ static int read_json(const Kb *kb, const char *file, json_object **ret) {
 
 int state_write_joined(Kb *kb, const char *node, const char *how) {
         char now[32];
-        rfc3339_now(now);
+        rfc3339_format(time(NULL), now);
         json_object *o = json_object_new_object(), *sources = json_object_new_object();
         json_object_object_add(o, "node", json_object_new_string(node));
         json_object_object_add(o, "joined", json_object_new_string(now));
@@ -70,7 +65,7 @@ int state_read_joined(const Kb *kb, json_object **ret) {
 
 int state_write_failure(Kb *kb, const char *phase, int exit_status, const char *message) {
         char now[32];
-        rfc3339_now(now);
+        rfc3339_format(time(NULL), now);
         json_object *o = json_object_new_object();
         json_object_object_add(o, "time", json_object_new_string(now));
         json_object_object_add(o, "phase", json_object_new_string(phase ?: ""));

@@ -342,12 +342,6 @@ int rfc3339_parse(const char *s, time_t *ret) {
         return 0;
 }
 
-void rfc3339_format(time_t t, char buf[32]) {
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 void short_human_duration(long long s, char buf[32]) {
         /* two seconds of slack for clocks that differ a little, as upstream allows */
         if (s < -1)

@@ -65,8 +65,6 @@ void token_info_done(TokenInfo *t);
 
 /* RFC 3339 as Go's time.Parse(time.RFC3339) reads it; -EINVAL otherwise. */
 int rfc3339_parse(const char *s, time_t *ret);
-/* t as "2006-01-02T15:04:05Z". */
-void rfc3339_format(time_t t, char buf[32]);
 /* kubectl's short human duration (apimachinery duration.ShortHumanDuration). */
 void short_human_duration(long long seconds, char buf[32]);
 

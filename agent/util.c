@@ -174,6 +174,12 @@ int parse_duration_ms(const char *s, unsigned long long *ret) {
         return 0;
 }
 
+void rfc3339_format(time_t t, char buf[32]) {
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
 unsigned long long now_ms(void) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
@@ -95,6 +96,9 @@ int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned lon
 int parse_bool(const char *s);
 /* Parses a duration: plain seconds, or a sequence like 1h30m, 90s, 500ms; ret in milliseconds. */
 int parse_duration_ms(const char *s, unsigned long long *ret);
+
+/* t as RFC 3339 in UTC, "2006-01-02T15:04:05Z" (Go's time.RFC3339). */
+void rfc3339_format(time_t t, char buf[32]);
 
 /* Monotonic clock in milliseconds. */
 unsigned long long now_ms(void);

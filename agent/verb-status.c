@@ -14,10 +14,6 @@ static const char *jstr(json_object *o, const char *key) {
                        : NULL;
 }
 
-static void fmt_time(time_t t, char buf[32]) {
-        strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-}
-
 int verb_status(Kb *kb) {
         json_object *joined = NULL, *failure = NULL;
         _cleanup_kubelet_creds_ KubeletCreds *creds = NULL;
@@ -39,7 +35,7 @@ int verb_status(Kb *kb) {
                 return r;
         }
         if (creds)
-                fmt_time(creds->not_after, not_after);
+                rfc3339_format(creds->not_after, not_after);
 
         if (kb->opt->json) {
                 json_object *o = json_object_new_object();
