@@ -239,9 +239,16 @@ class ApiServer:
         with self._req_lock:
             return [dict(r) for r in self._requests]
 
-    def _log_request(self, entry):
+    def _log_request(self, h):
+        """Append the request to the log once. Called before the answer's first byte is
+        written, so a client that has read its answer finds its request logged (a test
+        reads the log as soon as kubeboot exits); the finally in handle() catches the
+        requests that never get an answer (resets, broken pipes)."""
+        if getattr(h, "_logged", False):
+            return
+        h._logged = True
         with self._req_lock:
-            self._requests.append(entry)
+            self._requests.append(h._entry)
 
     # -- the handler chain ------------------------------------------------------
     def handle(self, h):
@@ -252,12 +259,13 @@ class ApiServer:
         entry = {"method": h.command, "path": path, "query": split.query, "user": None,
                  "groups": [], "status": None, "time": start, "verb": None}
         h._entry = entry
+        h._logged = False    # the handler object lives as long as a keep-alive connection
         try:
             body = self._read_body(h)
         except am.ApiError as err:
             self._send_error(h, err)
             h.close_connection = True
-            self._log_request(entry)
+            self._log_request(h)
             return
         try:
             if self.faults.applies_to(path):
@@ -299,7 +307,7 @@ class ApiServer:
         finally:
             if entry["status"] is None:
                 entry["status"] = getattr(h, "_status", None)
-            self._log_request(entry)
+            self._log_request(h)
 
     def _reset(self, h):
         h.close_connection = True
@@ -393,6 +401,7 @@ class ApiServer:
             body = body.encode()
         h._status = code
         h._entry["status"] = code
+        self._log_request(h)
         h.send_response(code)
         h.send_header("Audit-Id", str(uuid.uuid4()))
         h.send_header("Cache-Control", "no-cache, private")
@@ -598,6 +607,7 @@ class ApiServer:
                     initial = [("ERROR", err.status())]
         h._status = 200
         h._entry["status"] = 200
+        self._log_request(h)
         h.send_response(200)
         h.send_header("Audit-Id", str(uuid.uuid4()))
         h.send_header("Cache-Control", "no-cache, private")
