@@ -4,11 +4,23 @@
 
 #include "log.h"
 #include "secret.h"
+#include "util.h"
 
 void api_result_clear(ApiResult *res) {
         json_object_put(res->json);
         free(res->body);
         *res = (ApiResult){ .retry_after_s = -1 };
+}
+
+void server_clock_note(ServerClock *c, const ApiResult *res) {
+        if (res->date)
+                *c = (ServerClock){ .date = res->date, .at_ms = res->received_ms };
+}
+
+time_t server_clock_now(const ServerClock *c) {
+        if (!c->date)
+                return 0;
+        return c->date + (time_t) ((now_ms() - c->at_ms) / 1000ULL);
 }
 
 static json_object *json_vget(json_object *o, va_list ap) {

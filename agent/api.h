@@ -38,6 +38,17 @@ int api_request(HttpClient *h, const char *server, const ApiAuth *auth, const ch
 int api_request_retry(HttpClient *h, Backoff *b, const char *what, const char *server, const ApiAuth *auth,
                       const char *method, const char *path, json_object *body, ApiResult *res);
 void api_result_clear(ApiResult *res);
+
+/* The apiserver's clock as the latest Date header told it, carried forward by the
+ * monotonic clock (the local clock may be the thing that is wrong). */
+typedef struct ServerClock {
+        time_t date; /* 0 until a response carried a Date header */
+        unsigned long long at_ms;
+} ServerClock;
+/* Takes res's Date header, if it has one. */
+void server_clock_note(ServerClock *c, const ApiResult *res);
+/* The apiserver's time now; 0 when no Date header has been seen. */
+time_t server_clock_now(const ServerClock *c);
 /* "HTTP 403 Forbidden: <message>" or the transport error, for messages. */
 const char *api_describe(int r, const ApiResult *res, char *buf, size_t n);
 /* A string field by path ("status", "userInfo", "username"), or NULL. */

@@ -20,23 +20,15 @@ typedef struct Preflight {
         const char *server;
         ApiAuth auth;
         char token_id[7];
-        time_t server_date; /* from the first response with a Date header */
-        unsigned long long server_date_at_ms;
+        ServerClock clock;
 } Preflight;
-
-static void note_date(Preflight *p, const ApiResult *res) {
-        if (!p->server_date && res->date) {
-                p->server_date = res->date;
-                p->server_date_at_ms = res->received_ms;
-        }
-}
 
 static int request(Preflight *p, const char *what, const char *method, const char *path, json_object *body,
                    ApiResult *res) {
         char desc[600];
         int r = api_request_retry(p->http, &p->backoff, what, p->server, &p->auth, method, path, body, res);
         if (r >= 0) {
-                note_date(p, res);
+                server_clock_note(&p->clock, res);
                 if (res->status == 401)
                         return log_error_errno(-EKEYREJECTED,
                                                "the apiserver rejected the token %s.****************: it is unknown, "
@@ -174,15 +166,14 @@ static int check_clock(Preflight *p) {
         unsigned long long wait_until = now_ms() + CLOCK_SYNC_WAIT_MS;
         bool told = false;
 
-        if (!p->server_date)
+        if (!p->clock.date)
                 log_warning("the apiserver sent no Date header; checking the clock against the CA only");
         for (;;) {
                 time_t now = time(NULL);
                 long long skew = 0;
-                if (p->server_date) {
-                        time_t server_now = p->server_date + (time_t) ((now_ms() - p->server_date_at_ms) / 1000);
+                time_t server_now = server_clock_now(&p->clock);
+                if (server_now)
                         skew = (long long) now - (long long) server_now;
-                }
                 bool skewed = skew > CLOCK_SKEW_MAX_S || skew < -CLOCK_SKEW_MAX_S;
                 bool early = now < not_before;
                 if (!skewed && !early)
@@ -212,7 +203,7 @@ static int check_clock(Preflight *p) {
                 rfc3339_format(not_after, when);
                 return log_error_errno(-EKEYEXPIRED, "the cluster CA expired at %s", when);
         }
-        if (p->server_date)
+        if (p->clock.date)
                 log_debug("clock within %d s of the apiserver's", CLOCK_SKEW_MAX_S);
         return 0;
 }

@@ -4,17 +4,9 @@
 #include "secret.h"
 #include "token-secret.h"
 
-static void note_date(AdminClient *a, const ApiResult *res) {
-        if (res->date) {
-                a->server_date = res->date;
-                a->server_date_at_ms = res->received_ms;
-        }
-}
-
 time_t admin_now(const AdminClient *a) {
-        if (!a->server_date)
-                return time(NULL);
-        return a->server_date + (time_t) ((now_ms() - a->server_date_at_ms) / 1000ULL);
+        time_t t = server_clock_now(&a->clock);
+        return t ? t : time(NULL);
 }
 
 int admin_request(AdminClient *a, const char *what, const char *method, const char *path, json_object *body,
@@ -43,7 +35,7 @@ int admin_request(AdminClient *a, const char *what, const char *method, const ch
                                        "%s; check that it runs and that the address is right",
                                        a->server, a->kubeconfig, ADMIN_REQUEST_TIMEOUT_MS / 1000,
                                        api_describe(r, res, desc, sizeof desc));
-        note_date(a, res);
+        server_clock_note(&a->clock, res);
         if (res->status == 401)
                 return log_error_errno(-EKEYREJECTED,
                                        "the apiserver at %s does not accept the credentials of %s (HTTP 401 "

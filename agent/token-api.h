@@ -13,8 +13,7 @@ typedef struct AdminClient {
         const char *server;
         const char *kubeconfig; /* path, named in messages */
         ApiAuth auth;
-        time_t server_date; /* from the latest response with a Date header */
-        unsigned long long server_date_at_ms;
+        ServerClock clock;
 } AdminClient;
 
 /* One request. 0 when the server answered with anything but 401 or 403 (the caller

@@ -25,7 +25,7 @@ static int digitalocean_fetch(const DsEnv *env, const char *endpoint, DsResult *
         ds_log_done(env, "digitalocean", n0, t0);
         ds_response_clear(&resp);
         ds_meta_done(&m);
-        return r < 0 && r != -ENOMEM && r != -ETIMEDOUT ? 0 : r;
+        return r < 0 && !ds_fatal(r) ? 0 : r;
 }
 
 const Datasource ds_digitalocean = {

@@ -3,6 +3,9 @@
  * parts (instance facts < tags/attributes < user-data). Quirks stay in the providers. */
 #pragma once
 
+#include <errno.h>
+#include <stdbool.h>
+
 #include <json-c/json.h>
 
 #include "datasource.h"
@@ -38,6 +41,11 @@ typedef struct DsGet {
  * returns: -ETIMEDOUT (unavailable past the deadline), -EFBIG (answer over max_body),
  * -EACCES (401/403), -EPROTO (another status). */
 int ds_get(const DsEnv *env, const char *endpoint, const DsGet *g, HttpResponse *resp);
+/* Whether r ends a provider's fetch and fails gather (out of memory, or the service gone
+ * past the deadline); any other error costs only the piece of metadata it was about. */
+static inline bool ds_fatal(int r) {
+        return r == -ENOMEM || r == -ETIMEDOUT;
+}
 /* Wipes the body (it may hold the token), then releases it. */
 void ds_response_clear(HttpResponse *resp);
 

@@ -52,7 +52,7 @@ static int ec2_session(const DsEnv *env, const char *endpoint, char **ret) {
         } else if (r == -ENOENT)
                 r = log_key_errno(LOG_WARNING, -EPROTO, "ec2", "api/token", "this metadata service has no IMDSv2");
         ds_response_clear(&resp);
-        if (r >= 0 || r == -ENOMEM || r == -ETIMEDOUT)
+        if (r >= 0 || ds_fatal(r))
                 return r;
         if (v1) {
                 log_notice("ec2: no IMDSv2 session; [datasource.ec2] imdsv1=true: going on with IMDSv1");
@@ -82,7 +82,7 @@ static int ec2_tags(const DsEnv *env, const char *endpoint, const char *session,
         }
         ds_response_clear(&resp);
         if (r < 0 || !keys)
-                return r == -ENOMEM || r == -ETIMEDOUT ? r : 0;
+                return ds_fatal(r) ? r : 0;
 
         for (char **k = keys; *k; k++) {
                 if (!startswith(*k, DS_TAG_PREFIX))
@@ -103,7 +103,7 @@ static int ec2_tags(const DsEnv *env, const char *endpoint, const char *session,
                 else if (r == 0)
                         r = ds_meta_add_tag(m, "ec2:tag", *k, resp.body);
                 ds_response_clear(&resp);
-                if (r == -ENOMEM || r == -ETIMEDOUT)
+                if (ds_fatal(r))
                         return r;
         }
         return 0;
@@ -118,7 +118,7 @@ static int ec2_fetch(const DsEnv *env, const char *endpoint, DsResult *out) {
 
         int r = ec2_session(env, endpoint, &session);
         if (r < 0)
-                return r == -ENOMEM || r == -ETIMEDOUT ? r : 0;
+                return ds_fatal(r) ? r : 0;
 
         r = ds_get(env, endpoint,
                    &(DsGet){ .source = "ec2", .what = "instance-identity",
@@ -128,7 +128,7 @@ static int ec2_fetch(const DsEnv *env, const char *endpoint, DsResult *out) {
                 r = ds_parse_ec2_identity("ec2:instance-identity", resp.body, resp.body_len, &m);
         else if (r == -ENOENT)
                 log_key_errno(LOG_WARNING, 0, "ec2", "instance-identity", "not found");
-        if (r == -ENOMEM || r == -ETIMEDOUT)
+        if (ds_fatal(r))
                 goto finish;
 
         r = ds_get(env, endpoint,
@@ -137,7 +137,7 @@ static int ec2_fetch(const DsEnv *env, const char *endpoint, DsResult *out) {
                    &resp);
         if (r == 0)
                 r = ds_parse_ec2_hostname("ec2:local-hostname", resp.body, resp.body_len, &m);
-        if (r == -ENOMEM || r == -ETIMEDOUT)
+        if (ds_fatal(r))
                 goto finish;
 
         r = ec2_tags(env, endpoint, session, &m);
@@ -150,7 +150,7 @@ static int ec2_fetch(const DsEnv *env, const char *endpoint, DsResult *out) {
                    &resp);
         if (r == 0)
                 r = ds_meta_set_user_data(&m, resp.body, resp.body_len);
-        if (r == -ENOMEM || r == -ETIMEDOUT)
+        if (ds_fatal(r))
                 goto finish;
 
         r = ds_meta_emit(&m, "ec2", "ec2:meta-data", "tag", "ec2:user-data", out);
@@ -158,7 +158,7 @@ static int ec2_fetch(const DsEnv *env, const char *endpoint, DsResult *out) {
 finish:
         ds_response_clear(&resp);
         ds_meta_done(&m);
-        return r < 0 && r != -ENOMEM && r != -ETIMEDOUT ? 0 : r;
+        return r < 0 && !ds_fatal(r) ? 0 : r;
 }
 
 const Datasource ds_ec2 = {

@@ -33,7 +33,7 @@ static int gce_fetch(const DsEnv *env, const char *endpoint, DsResult *out) {
                 free(project);
                 project = NULL;
         }
-        if (r == -ENOMEM || r == -ETIMEDOUT)
+        if (ds_fatal(r))
                 goto finish;
 
         r = ds_get(env, endpoint,
@@ -44,7 +44,7 @@ static int gce_fetch(const DsEnv *env, const char *endpoint, DsResult *out) {
                 r = ds_parse_gce_instance("gce:instance", resp.body, resp.body_len, project, &m);
         else if (r == -ENOENT)
                 log_key_errno(LOG_WARNING, 0, "gce", "instance", "not found");
-        if (r == -ENOMEM || r == -ETIMEDOUT)
+        if (ds_fatal(r))
                 goto finish;
 
         r = ds_meta_emit(&m, "gce", "gce:instance", "attribute", NULL, out);
@@ -52,7 +52,7 @@ static int gce_fetch(const DsEnv *env, const char *endpoint, DsResult *out) {
 finish:
         ds_response_clear(&resp);
         ds_meta_done(&m);
-        return r < 0 && r != -ENOMEM && r != -ETIMEDOUT ? 0 : r;
+        return r < 0 && !ds_fatal(r) ? 0 : r;
 }
 
 const Datasource ds_gce = {

@@ -21,7 +21,7 @@ static int hetzner_fetch(const DsEnv *env, const char *endpoint, DsResult *out) 
                 r = ds_parse_hetzner_metadata("hetzner:metadata", resp.body, resp.body_len, &m);
         else if (r == -ENOENT)
                 log_key_errno(LOG_WARNING, 0, "hetzner", "metadata", "not found");
-        if (r == -ENOMEM || r == -ETIMEDOUT)
+        if (ds_fatal(r))
                 goto finish;
 
         r = ds_get(env, endpoint,
@@ -30,7 +30,7 @@ static int hetzner_fetch(const DsEnv *env, const char *endpoint, DsResult *out) 
                    &resp);
         if (r == 0)
                 r = ds_parse_hetzner_networks("hetzner:private-networks", resp.body, resp.body_len, &m);
-        if (r == -ENOMEM || r == -ETIMEDOUT)
+        if (ds_fatal(r))
                 goto finish;
 
         r = ds_get(env, endpoint,
@@ -39,7 +39,7 @@ static int hetzner_fetch(const DsEnv *env, const char *endpoint, DsResult *out) 
                    &resp);
         if (r == 0)
                 r = ds_meta_set_user_data(&m, resp.body, resp.body_len);
-        if (r == -ENOMEM || r == -ETIMEDOUT)
+        if (ds_fatal(r))
                 goto finish;
 
         r = ds_meta_emit(&m, "hetzner", "hetzner:metadata", "label", "hetzner:userdata", out);
@@ -47,7 +47,7 @@ static int hetzner_fetch(const DsEnv *env, const char *endpoint, DsResult *out) 
 finish:
         ds_response_clear(&resp);
         ds_meta_done(&m);
-        return r < 0 && r != -ENOMEM && r != -ETIMEDOUT ? 0 : r;
+        return r < 0 && !ds_fatal(r) ? 0 : r;
 }
 
 const Datasource ds_hetzner = {

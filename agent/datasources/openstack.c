@@ -64,7 +64,7 @@ static int openstack_service(const DsEnv *env, const char *endpoint, DsMeta *m) 
                 r = ds_parse_openstack_meta("openstack:meta_data.json", resp.body, resp.body_len, m);
         else if (r == -ENOENT)
                 log_key_errno(LOG_WARNING, 0, "openstack", "meta_data.json", "not found");
-        if (r == -ENOMEM || r == -ETIMEDOUT)
+        if (ds_fatal(r))
                 goto finish;
 
         r = ds_get(env, endpoint,
@@ -73,7 +73,7 @@ static int openstack_service(const DsEnv *env, const char *endpoint, DsMeta *m) 
                    &resp);
         if (r == 0)
                 r = ds_meta_set_user_data(m, resp.body, resp.body_len);
-        if (r == -ENOMEM || r == -ETIMEDOUT)
+        if (ds_fatal(r))
                 goto finish;
 
         r = ds_get(env, endpoint,
@@ -84,7 +84,7 @@ static int openstack_service(const DsEnv *env, const char *endpoint, DsMeta *m) 
                 r = ds_parse_openstack_ipv4("openstack:local-ipv4", resp.body, resp.body_len, false, m);
 finish:
         ds_response_clear(&resp);
-        return r == -ENOMEM || r == -ETIMEDOUT ? r : 0;
+        return ds_fatal(r) ? r : 0;
 }
 
 static int openstack_fetch(const DsEnv *env, const char *endpoint, DsResult *out) {
