@@ -24,6 +24,10 @@ import hmac
 import re
 
 from apimachinery import parse_rfc3339
+# the well-known kubelet labels, as upstream's NodeRestriction takes them from
+# k8s.io/kubelet/pkg/apis/well_known_labels.go; kubelet.py owns them because it is the
+# self-contained one (installed alone as /usr/bin/kubelet)
+from kubelet import is_kubelet_label, is_kubernetes_label, label_namespace
 
 SYSTEM_MASTERS = "system:masters"
 ALL_AUTHENTICATED = "system:authenticated"
@@ -547,31 +551,6 @@ class Authorizer:
 
 
 # ------------------------------------------------------------------ NodeRestriction
-
-KUBELET_LABELS = {
-    "kubernetes.io/hostname", "topology.kubernetes.io/zone", "topology.kubernetes.io/region",
-    "failure-domain.beta.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/region",
-    "beta.kubernetes.io/instance-type", "node.kubernetes.io/instance-type",
-    "kubernetes.io/os", "kubernetes.io/arch", "beta.kubernetes.io/os", "beta.kubernetes.io/arch",
-}
-KUBELET_LABEL_NAMESPACES = ("kubelet.kubernetes.io", "node.kubernetes.io")
-
-
-def label_namespace(key):
-    return key.split("/", 1)[0] if "/" in key else ""
-
-
-def is_kubelet_label(key):
-    if key in KUBELET_LABELS:
-        return True
-    ns = label_namespace(key)
-    return any(ns == a or ns.endswith("." + a) for a in KUBELET_LABEL_NAMESPACES)
-
-
-def is_kubernetes_label(key):
-    ns = label_namespace(key)
-    return (ns == "kubernetes.io" or ns.endswith(".kubernetes.io") or
-            ns == "k8s.io" or ns.endswith(".k8s.io"))
 
 
 def _forbidden_node_labels(modified):

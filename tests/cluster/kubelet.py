@@ -782,19 +782,19 @@ _QNAME = r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
 _SUBDOMAIN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
 
 
-def _label_ns(k):
+def label_namespace(k):
     return k.split("/", 1)[0] if "/" in k else ""
 
 
 def is_kubelet_label(k):
     if k in KUBELET_LABELS:
         return True
-    ns = _label_ns(k)
+    ns = label_namespace(k)
     return any(ns == a or ns.endswith("." + a) for a in KUBELET_LABEL_NAMESPACES)
 
 
 def is_kubernetes_label(k):
-    ns = _label_ns(k)
+    ns = label_namespace(k)
     return ns in ("kubernetes.io", "k8s.io") or ns.endswith(".kubernetes.io") or ns.endswith(".k8s.io")
 
 

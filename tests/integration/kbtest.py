@@ -52,21 +52,22 @@ class Tap:
         sys.exit(1 if self.failed else 0)
 
 
-class Root:
-    """A node root for `kubeboot --root`, removed afterwards."""
+class Tree:
+    """Files under self.top, a directory standing for a node's /: paths are given as the
+    node sees them ("/etc/kubeboot/kubeboot.ini")."""
 
-    def __init__(self, prefix="kubeboot-it-"):
-        self.path = tempfile.mkdtemp(prefix=prefix)
+    top = None
+    write_mode = 0o600
 
     def p(self, rel):
-        return os.path.join(self.path, rel.lstrip("/"))
+        return os.path.join(self.top, rel.lstrip("/"))
 
-    def write(self, rel, content, mode=0o600):
+    def write(self, rel, content, mode=None):
         path = self.p(rel)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w") as f:
             f.write(content)
-        os.chmod(path, mode)
+        os.chmod(path, self.write_mode if mode is None else mode)
         return path
 
     def read(self, rel):
@@ -75,6 +76,13 @@ class Root:
 
     def exists(self, rel):
         return os.path.exists(self.p(rel))
+
+
+class Root(Tree):
+    """A node root for `kubeboot --root`, removed afterwards."""
+
+    def __init__(self, prefix="kubeboot-it-"):
+        self.path = self.top = tempfile.mkdtemp(prefix=prefix)
 
     def files(self):
         out = []

@@ -15,7 +15,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
 sys.path.insert(0, os.path.join(SRC, "tests", "cluster"))
-from kbtest import Tap, secret_of  # noqa: E402,F401 (re-exported to the tests)
+from kbtest import Tap, Tree, secret_of  # noqa: E402,F401 (re-exported to the tests)
 
 BUILD = os.environ.get("KUBEBOOT_BUILD") or os.path.join(SRC, "build")
 BOOT_TIMEOUT = 150
@@ -117,8 +117,10 @@ def cached_root():
     return r.stdout.strip()
 
 
-class Machine:
+class Machine(Tree):
     """An overlay over the cached root; lower stays pristine, upper holds this test's changes."""
+
+    write_mode = 0o644
 
     def __init__(self, lower, name="kb-worker"):
         self.lower = lower
@@ -126,7 +128,7 @@ class Machine:
         self.dir = tempfile.mkdtemp(prefix="kubeboot-sys-")
         self.upper = os.path.join(self.dir, "upper")
         self.work = os.path.join(self.dir, "work")
-        self.root = os.path.join(self.dir, "root")
+        self.root = self.top = os.path.join(self.dir, "root")
         for d in (self.upper, self.work, self.root):
             os.makedirs(d)
         subprocess.run(["mount", "-t", "overlay", "overlay", "-o",
@@ -135,21 +137,9 @@ class Machine:
         # the hostname is the Node's name unless node-name says otherwise
         self.write("/etc/hostname", name + "\n")
 
-    def p(self, rel):
-        return os.path.join(self.root, rel.lstrip("/"))
-
-    def write(self, rel, text, mode=0o644):
-        path = self.p(rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w") as f:
-            f.write(text)
-        os.chmod(path, mode)
-
-    def read(self, rel):
-        with open(self.p(rel)) as f:
-            return f.read()
-
     def exists(self, rel):
+        # lexists: the guest's symlinks (enablement links, /etc/resolv.conf) are absolute
+        # and mean its /, so they need not resolve on the host
         return os.path.lexists(self.p(rel))
 
     def systemctl(self, *args):
