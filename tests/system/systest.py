@@ -96,13 +96,16 @@ def need_root(tap_name):
 
 def in_netns(name):
     """Re-executes this script inside a fresh named network namespace (loopback only),
-    so that the double (in this process) and the booted container share it."""
+    so that the double (in this process) and the booted container share it. The cached
+    root is built (or checked) first, out here: debootstrap needs the network that the
+    namespace does not have."""
     if os.environ.get("KBTEST_NETNS"):
         return os.environ["KBTEST_NETNS"]
+    root = mkroot()
     subprocess.run(["ip", "netns", "add", name], check=True)
     try:
         subprocess.run(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"], check=True)
-        env = dict(os.environ, KBTEST_NETNS=name)
+        env = dict(os.environ, KBTEST_NETNS=name, KBTEST_ROOT=root)
         # nsenter, not `ip netns exec`: that one remounts /sys, hiding the cgroup tree nspawn needs
         r = subprocess.run(["nsenter", "--net=/run/netns/" + name, sys.executable] + sys.argv, env=env)
         sys.exit(r.returncode)
@@ -110,11 +113,22 @@ def in_netns(name):
         subprocess.run(["ip", "netns", "delete", name])
 
 
-def cached_root():
-    r = subprocess.run([os.path.join(HERE, "mkroot")], capture_output=True, text=True, timeout=1200)
+def mkroot(check_only=False):
+    """The cached Debian root's path (tests/system/mkroot); on failure, a TAP bail-out
+    with mkroot's one-line reason: a missing root is a failure, never a skip."""
+    args = [os.path.join(HERE, "mkroot")] + (["--check"] if check_only else [])
+    r = subprocess.run(args, capture_output=True, text=True, timeout=1200)
     if r.returncode != 0:
-        raise RuntimeError("mkroot failed: " + r.stderr)
+        lines = r.stderr.strip().splitlines() or ["mkroot exited %d" % r.returncode]
+        print("Bail out! " + lines[-1])
+        sys.stdout.flush()
+        sys.exit(1)
     return r.stdout.strip()
+
+
+def cached_root():
+    """The root that in_netns() built or checked before entering the namespace."""
+    return os.environ.get("KBTEST_ROOT") or mkroot(check_only=True)
 
 
 class Machine(Tree):
