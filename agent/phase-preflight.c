@@ -12,6 +12,11 @@
 #define CLOCK_SKEW_MAX_S 300
 #define CLOCK_SYNC_WAIT_MS 90000ULL
 #define CLOCK_POLL_MS 2000ULL
+/* The bootstrap authenticator reads token Secrets through an informer (plugin/pkg/auth/
+ * authenticator/token/bootstrap/bootstrap.go): right after the token was created, or behind
+ * another apiserver replica, it answers 401 for a moment. That long (within the discovery
+ * deadline) a 401 is "not yet"; a token that is really unknown then fails with 78. */
+#define TOKEN_LAG_MAX_MS 30000ULL
 
 typedef struct Preflight {
         Kb *kb;
@@ -21,12 +26,33 @@ typedef struct Preflight {
         ApiAuth auth;
         char token_id[7];
         ServerClock clock;
+        unsigned long long unauthorized_until_ms; /* the 401 window, from the first 401; 0 before */
 } Preflight;
+
+/* A 401 is "not yet" within TOKEN_LAG_MAX_MS of the first one: true if it is worth a retry
+ * (after waiting), false once the window or the deadline is over. */
+static bool unauthorized_retry(Preflight *p) {
+        unsigned long long now = now_ms();
+        if (p->unauthorized_until_ms == 0) {
+                p->unauthorized_until_ms = now + TOKEN_LAG_MAX_MS;
+                log_info("the apiserver does not accept the token %s yet (HTTP 401); retrying for up to %llus, as "
+                         "its bootstrap-token cache may lag behind a new token",
+                         p->token_id, TOKEN_LAG_MAX_MS / 1000);
+        }
+        if (now >= p->unauthorized_until_ms)
+                return false;
+        return backoff_wait(&p->backoff, 0) >= 0;
+}
 
 static int request(Preflight *p, const char *what, const char *method, const char *path, json_object *body,
                    ApiResult *res) {
         char desc[600];
-        int r = api_request_retry(p->http, &p->backoff, what, p->server, &p->auth, method, path, body, res);
+        int r;
+        for (;;) {
+                r = api_request_retry(p->http, &p->backoff, what, p->server, &p->auth, method, path, body, res);
+                if (r < 0 || res->status != 401 || !unauthorized_retry(p))
+                        break;
+        }
         if (r >= 0) {
                 server_clock_note(&p->clock, res);
                 if (res->status == 401)

@@ -19,6 +19,7 @@ See README.md beside this file.
 
 import argparse
 import base64
+import copy
 import datetime
 import http.server
 import json
@@ -130,6 +131,7 @@ class ClusterDouble:
         self._alt_ca_pem = None
         self._started = False
         self._lock = threading.RLock()
+        self._timers = []   # delayed steps of a control plane still coming up
 
     # ------------------------------------------------------------ lifecycle
     def _log(self, msg):
@@ -159,7 +161,8 @@ class ClusterDouble:
 
         self.store = Store(self.clock)
         self._preload()
-        authn = auth.Authenticator(self.store, self.clock, self._log)
+        authn = auth.Authenticator(self.store, self.clock, self._log,
+                                   lag=lambda: self.faults.token_auth_lag_seconds)
         self.authz = auth.Authorizer(self.store)
         self.api = ApiServer(self.store, self.faults, self.clock, authn, self.authz,
                              self.ca_cert_path, self.serving_cert_path, self.serving_key_path,
@@ -180,6 +183,10 @@ class ClusterDouble:
         if not self._started:
             return
         self._started = False
+        for t in self._timers:
+            t.cancel()
+            t.join()
+        self._timers = []
         if self._control:
             self._control.shutdown()
             self._control.server_close()
@@ -327,10 +334,24 @@ class ClusterDouble:
             except am.ApiError:
                 pass
 
-    def publish_cluster_info(self, server=None):
+    def later(self, seconds, fn):
+        """Runs fn after seconds on a timer that stop() cancels."""
+        t = threading.Timer(seconds, fn)
+        t.daemon = True
+        with self._lock:
+            self._timers.append(t)
+        t.start()
+        return t
+
+    def publish_cluster_info(self, server=None, rbac_after=0):
         """kube-public/cluster-info + the Role/RoleBinding letting system:anonymous get it,
         like kubeadm's bootstrap-token phase (clusterinfo.go CreateBootstrapConfigMapIfNotExists,
-        CreateClusterInfoRBACRules)."""
+        CreateClusterInfoRBACRules).
+
+        rbac_after > 0: a control plane still coming up. `kubeadm init` creates the Role last
+        (cmd/kubeadm/app/cmd/phases/init/bootstraptoken.go runs CreateClusterInfoRBACRules
+        after the ConfigMap); until then RBAC, which runs before routing, answers an anonymous
+        GET of cluster-info with 403 Forbidden (a Status naming system:anonymous)."""
         kc = cluster_info_kubeconfig(server or self.url, self.ca_pem)
         cm = {"apiVersion": "v1", "kind": "ConfigMap",
               "metadata": {"name": "cluster-info", "namespace": "kube-public"},
@@ -350,13 +371,23 @@ class ClusterDouble:
                    "metadata": {"name": name, "namespace": "kube-public"},
                    "roleRef": {"apiGroup": RBAC_GROUP, "kind": "Role", "name": name},
                    "subjects": [{"kind": "User", "apiGroup": RBAC_GROUP, "name": auth.ANONYMOUS}]}
-        for gr, obj in (((RBAC_GROUP, "roles"), role), ((RBAC_GROUP, "rolebindings"), binding)):
-            try:
-                self.store.create(gr, "kube-public", obj)
-            except am.ApiError as err:
-                if err.code != 409:
-                    raise
+        self._create_all("kube-public", (((RBAC_GROUP, "roles"), role), ((RBAC_GROUP, "rolebindings"), binding)),
+                         after=rbac_after)
         return kc
+
+    def _create_all(self, ns, objs, after=0):
+        """Creates each (group-resource, obj) unless it exists; after > 0: that much later."""
+        def create():
+            for gr, obj in objs:
+                try:
+                    self.store.create(gr, ns, copy.deepcopy(obj))
+                except am.ApiError as err:
+                    if err.code != 409:
+                        raise
+        if after and after > 0:
+            self.later(after, create)
+        else:
+            create()
 
     def _cluster_info_hook(self, obj, nth):
         after = self.faults.cluster_info_alt_ca_after

@@ -115,7 +115,7 @@ with ClusterDouble() as c:
     tap.ok(r.rc == EX_CONFIG and "no signature for token" in r.err, "a deleted token: 78", r)
     root.cleanup()
     noauth = fresh(c, usages=("signing",))
-    r, root = join(c, noauth)
+    r, root = join(c, noauth, timeout="3s")  # a 401 is retried until the deadline (issue 12)
     tap.ok(r.rc == EX_CONFIG and "rejected the token" in r.err and "--enable-bootstrap-token-auth" in r.err,
            "a token without the authentication usage: 401 → 78 with the operator's message", r)
     tap.ok(nothing_written(root), "nothing written")
