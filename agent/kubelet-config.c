@@ -75,8 +75,14 @@ int kubelet_config_render(const KbConfig *c, char **ret, size_t *ret_len) {
                 }
                 yo_seq_end(&y);
         }
+        if (config_has(c, KB_RESOLV_CONF))
+                yo_kv_str(&y, "resolvConf", c->v[KB_RESOLV_CONF].str);
         yo_kv_bool(&y, "rotateCertificates", true);
-        yo_kv_bool(&y, "serverTLSBootstrap", true);
+        /* off unless asked, as kubeadm (componentconfigs/kubelet.go never sets it): nothing
+         * approves kubernetes.io/kubelet-serving CSRs by default, and until someone does, the
+         * kubelet has no serving certificate (kubectl logs/exec fail) */
+        if (c->v[KB_SERVER_TLS_BOOTSTRAP].b)
+                yo_kv_bool(&y, "serverTLSBootstrap", true);
         yo_map_end(&y);
 
         r = yo_end(&y, ret, ret_len);

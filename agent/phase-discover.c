@@ -188,8 +188,6 @@ int discovery_run(DiscoveryCtx *d, KbCA **ret_ca, char **ret_cluster_server) {
                                     "one: refusing (a man in the middle, or the cluster CA changed meanwhile)");
                 goto finish;
         }
-        if (kc->server && !streq(kc->server, d->server))
-                log_info("cluster-info names the server %s; kubeboot keeps the configured %s", kc->server, d->server);
         if (ret_cluster_server && kc->server && !(*ret_cluster_server = strdup(kc->server))) {
                 r = -ENOMEM;
                 goto finish;
@@ -233,11 +231,25 @@ int phase_discover(Kb *kb) {
         log_info("discovering the cluster CA from %s with token %s", d.server, token_id);
 
         KbCA *ca = NULL;
-        int r = discovery_run(&d, &ca, NULL);
+        _cleanup_free_ char *server = NULL;
+        int r = discovery_run(&d, &ca, &server);
         log_debug("discovery made %u HTTP requests", http_client_requests(http));
         if (r < 0)
                 return r;
         kb->ca = ca;
+        /* as kubeadm (cmd/kubeadm/app/discovery/discovery.go): the bootstrap kubeconfig names
+         * cluster-info's server, the controlPlaneEndpoint (a load balancer in HA clusters), not
+         * the address given for discovery, which may be one control-plane node; it is as
+         * trusted as the CA, since the JWS covers both */
+        if (server && validate_server_url(server, NULL, 0) < 0)
+                log_warning("cluster-info names the server \"%s\", which is not an https URL; keeping %s", server,
+                            d.server);
+        else if (server && !streq(server, d.server)) {
+                log_info("cluster-info names the server %s (the controlPlaneEndpoint); using it instead of the "
+                         "configured %s, as kubeadm does",
+                         server, d.server);
+                kb->server = TAKE_PTR(server);
+        }
         kb->ca_source = strdup_printf("token discovery from %s", d.server);
         return kb->ca_source ? 0 : -ENOMEM;
 }

@@ -239,7 +239,7 @@ int phase_preflight(Kb *kb) {
         Preflight p = {
                 .kb = kb,
                 .http = kb_http(kb),
-                .server = c->v[KB_SERVER].str,
+                .server = kb_server(kb),
                 .auth = { .ca = kb->ca, .bearer = c->v[KB_TOKEN].str },
         };
         int r;

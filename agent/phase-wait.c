@@ -100,7 +100,7 @@ static int find_csr(HttpClient *http, const Kb *kb, char *name, size_t name_n, C
         char user[64];
         snprintf(user, sizeof user, "system:bootstrap:%.6s", c->v[KB_TOKEN].str);
 
-        int r = api_request(http, c->v[KB_SERVER].str, &auth, "GET", CSR_LIST_PATH, NULL, &res);
+        int r = api_request(http, kb_server(kb), &auth, "GET", CSR_LIST_PATH, NULL, &res);
         *retry_after_s = r >= 0 ? res.retry_after_s : -1;
         if (r < 0 || res.status != 200) {
                 char d[600];

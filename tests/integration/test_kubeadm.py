@@ -3,6 +3,8 @@ in the modes that model one: a control plane still coming up, a token the authen
 not seen yet, kubeadm's kubelet-config, its objects, a Ready Node of the same name."""
 import time
 
+import yaml
+
 from kbtest import *
 from double import ClusterDouble
 
@@ -85,6 +87,84 @@ with ClusterDouble(token_auth_lag_seconds=3) as c:
     tap.ok(nothing_written(root), "nothing written")
     root.cleanup()
 
-for t in []:
-    pass
+# --- 3, 4, 6: one healthy cluster ---
+with ClusterDouble() as c:
+    c.install_seed_rbac()
+    c.publish_cluster_info()
+    tok = c.add_bootstrap_token()
+    tokens = [tok]
+
+    # 3. serverTLSBootstrap only when asked
+    r, root = join(c, tok)
+    cfg = yaml.safe_load(root.read("/var/lib/kubelet/config.yaml"))
+    tap.ok(r.rc == 0 and "serverTLSBootstrap" not in cfg,
+           "serverTLSBootstrap is not written by default (kubeadm leaves it off)", cfg)
+    # 4. a plain root: no resolvConf
+    tap.ok("resolvConf" not in cfg, "a root without systemd-resolved: no resolvConf", cfg)
+    root.cleanup()
+    r, root = join(c, tok, kubelet="server-tls-bootstrap = true\n")
+    cfg = yaml.safe_load(root.read("/var/lib/kubelet/config.yaml"))
+    tap.ok(r.rc == 0 and cfg.get("serverTLSBootstrap") is True, "server-tls-bootstrap = true: written", r)
+    root.cleanup()
+
+    # 4. systemd-resolved's stub in /etc/resolv.conf and its upstream file present
+    resolved = Root()
+    resolved.write("/etc/resolv.conf", "# This is /run/systemd/resolve/stub-resolv.conf managed by man:systemd-resolved(8).\n"
+                   "nameserver 127.0.0.53\noptions edns0 trust-ad\nsearch .\n", mode=0o644)
+    resolved.write("/run/systemd/resolve/resolv.conf", "nameserver 192.0.2.53\n", mode=0o644)
+    r, root = join(c, tok, root=resolved)
+    cfg = yaml.safe_load(root.read("/var/lib/kubelet/config.yaml"))
+    tap.ok(r.rc == 0 and cfg.get("resolvConf") == "/run/systemd/resolve/resolv.conf",
+           "a systemd-resolved root: resolvConf is resolved's upstream file", cfg)
+    cr = kubeboot("config", root=root, cmdline="")
+    tap.ok("systemd-resolved" in cr.out and "resolv-conf" in cr.out, "kubeboot config names where resolv-conf came from",
+           cr)
+    r, root = join(c, tok, root=resolved, kubelet="resolv-conf = /etc/k8s-resolv.conf\n")
+    cfg = yaml.safe_load(root.read("/var/lib/kubelet/config.yaml"))
+    tap.ok(r.rc == 0 and cfg.get("resolvConf") == "/etc/k8s-resolv.conf", "the resolv-conf key overrides", cfg)
+    resolved.cleanup()
+    stub_only = Root()
+    stub_only.write("/etc/resolv.conf", "nameserver 127.0.0.53\n", mode=0o644)
+    r, root = join(c, tok, root=stub_only)
+    cfg = yaml.safe_load(root.read("/var/lib/kubelet/config.yaml"))
+    tap.ok(r.rc == 0 and "resolvConf" not in cfg, "the stub without resolved's upstream file: no resolvConf", cfg)
+    stub_only.cleanup()
+
+    # 6. cluster-info's server goes into the bootstrap kubeconfig
+    given = c.url.replace("127.0.0.1", "localhost")
+    root = Root()
+    root.write("/etc/kubeboot/kubeboot.ini", "[join]\ntoken = %s\nserver = %s\nca-cert-hash = %s\nnode-name = n6\n"
+               % (tok, given, c.ca_pin))
+    r = kubeboot("join", STOP_BEFORE_START, root=root, cmdline="")
+    outputs.extend([r.out, r.err])
+    boot = yaml.safe_load(root.read("/etc/kubernetes/bootstrap-kubelet.conf"))
+    tap.ok(r.rc == 0 and boot["clusters"][0]["cluster"]["server"] == c.url and given in r.err and c.url in r.err,
+           "cluster-info's server differs from the given one: the bootstrap kubeconfig names cluster-info's, both logged",
+           r)
+    root.cleanup()
+    root = Root()
+    root.write("/etc/kubeboot/ca.crt", c.ca_pem, mode=0o644)
+    root.write("/etc/kubeboot/kubeboot.ini", "[join]\ntoken = %s\nserver = %s\nca-cert = /etc/kubeboot/ca.crt\n"
+               "node-name = n6\n" % (tok, given))
+    r = kubeboot("join", STOP_BEFORE_START, root=root, cmdline="")
+    outputs.extend([r.out, r.err])
+    boot = yaml.safe_load(root.read("/etc/kubernetes/bootstrap-kubelet.conf")) if r.rc == 0 else {}
+    tap.ok(r.rc == 0 and boot["clusters"][0]["cluster"]["server"] == given,
+           "with ca-cert (no discovery): the configured server", r)
+    root.cleanup()
+
+    # 9. kubeadm's pin format with an uppercase prefix
+    r, root = join(c, tok, pins=[c.ca_pin.replace("sha256:", "SHA256:")])
+    tap.ok(r.rc == 0, "a SHA256: pin is accepted (kubeadm's pubkeypin lowercases the format)", r)
+    root.cleanup()
+    r, root = join(c, tok, kubelet="node-ip = 10.0.0.5,10.0.0.6\n")
+    tap.ok(r.rc == EX_CONFIG and "node-ip" in r.err and nothing_written(root),
+           "two IPv4 node-ips: 78 (kubelet takes one per family)", r)
+    root.cleanup()
+    r, root = join(c, tok, kubelet="node-ip = 10.0.0.5,fd00::5\n")
+    tap.ok(r.rc == 0, "a dual-stack node-ip pair is fine", r)
+    root.cleanup()
+
+for t in tokens:
+    assert_no_secret(tap, t, outputs, "the output of every run")
 tap.done()

@@ -74,6 +74,8 @@ int main(void) {
         set(&c, "container-runtime-endpoint", "unix:///var/run/crio/crio.sock");
         set(&c, "node-ip", "10.0.0.5,fd00::5");
         set(&c, "node-labels", "a=b,node.kubernetes.io/pool=gpu");
+        set(&c, "server-tls-bootstrap", "true");
+        set(&c, "resolv-conf", "/run/systemd/resolve/resolv.conf");
         CHECK(kubelet_config_render(&c, &out, &out_len) == 0, "a full KubeletConfiguration renders");
         check_golden(out, "expected/config-full.yaml");
         free(out);
