@@ -13,6 +13,7 @@ void kb_done(Kb *kb) {
         ca_free(kb->ca);
         free(kb->ca_source);
         free(kb->server);
+        json_object_put(kb->kubelet_base);
         http_client_free(kb->http);
         *kb = (Kb){};
 }

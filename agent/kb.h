@@ -1,6 +1,8 @@
 /* The state one kubeboot run carries from phase to phase. */
 #pragma once
 
+#include <json-c/json.h>
+
 #include "ca.h"
 #include "config.h"
 #include "http.h"
@@ -34,6 +36,7 @@ typedef struct Kb {
         KbConfig cfg;
         KbCA *ca;        /* the trusted cluster CA: from ca-cert after gather, or discovered */
         char *ca_source; /* where the trusted CA came from, for messages */
+        json_object *kubelet_base; /* the cluster's kube-system/kubelet-config, if it could be read */
         char *server;    /* cluster-info's server after a verified discovery; NULL: the configured one */
         HttpClient *http; /* shared by the phases, so that connections are reused */
 } Kb;

@@ -88,7 +88,7 @@ int phase_write(Kb *kb) {
         if (r < 0)
                 return r;
 
-        r = kubelet_config_render(&kb->cfg, &kubelet_cfg, &len);
+        r = kubelet_config_render(&kb->cfg, kb->kubelet_base, &kubelet_cfg, &len);
         if (r < 0)
                 return log_error_errno(r, "Failed to render the KubeletConfiguration: %m");
         r = write_node_file(kb, PATH_KUBELET_CONFIG, kubelet_cfg, len, 0644);

@@ -334,6 +334,131 @@ class ClusterDouble:
             except am.ApiError:
                 pass
 
+    # ------------------------------------------------------------ a cluster made by kubeadm
+    KUBEADM_TOKEN_GROUP = "system:bootstrappers:kubeadm:default-node-token"
+    # the KubeletConfiguration `kubeadm init` (1.31) uploads: componentconfigs/kubelet.go
+    # Default() marshalled, zero values included (containerRuntimeEndpoint: "", 0s durations)
+    KUBEADM_KUBELET_CONFIG = """apiVersion: kubelet.config.k8s.io/v1beta1
+authentication:
+  anonymous:
+    enabled: false
+  webhook:
+    cacheTTL: 0s
+    enabled: true
+  x509:
+    clientCAFile: /etc/kubernetes/pki/ca.crt
+authorization:
+  mode: Webhook
+  webhook:
+    cacheAuthorizedTTL: 0s
+    cacheUnauthorizedTTL: 0s
+cgroupDriver: systemd
+clusterDNS:
+- 10.96.0.10
+clusterDomain: cluster.local
+containerRuntimeEndpoint: ""
+cpuManagerReconcilePeriod: 0s
+crashLoopBackOff: {}
+evictionPressureTransitionPeriod: 0s
+fileCheckFrequency: 0s
+healthzBindAddress: 127.0.0.1
+healthzPort: 10248
+httpCheckFrequency: 0s
+imageMaximumGCAge: 0s
+imageMinimumGCAge: 0s
+kind: KubeletConfiguration
+logging:
+  flushFrequency: 0
+  options:
+    json:
+      infoBufferSize: "0"
+    text:
+      infoBufferSize: "0"
+  verbosity: 0
+memorySwap: {}
+nodeStatusReportFrequency: 0s
+nodeStatusUpdateFrequency: 0s
+resolvConf: /run/systemd/resolve/resolv.conf
+rotateCertificates: true
+runtimeRequestTimeout: 0s
+shutdownGracePeriod: 0s
+shutdownGracePeriodCriticalPods: 0s
+staticPodPath: /etc/kubernetes/manifests
+streamingConnectionIdleTimeout: 0s
+syncFrequency: 0s
+volumeStatsAggPeriod: 0s
+"""
+
+    def publish_kubelet_config(self, kubelet_yaml=None, rbac=True):
+        """kube-system/kubelet-config (data key "kubelet") and, with rbac, the Role/RoleBinding
+        kubeadm:kubelet-config letting system:nodes and kubeadm's token group get it, as
+        cmd/kubeadm/app/phases/kubelet/config.go (CreateConfigMap, createConfigMapRBACRules)."""
+        cm = {"apiVersion": "v1", "kind": "ConfigMap",
+              "metadata": {"name": "kubelet-config", "namespace": "kube-system"},
+              "data": {"kubelet": kubelet_yaml if kubelet_yaml is not None else self.KUBEADM_KUBELET_CONFIG}}
+        objs = [(("", "configmaps"), cm)]
+        if rbac:
+            objs += self._configmap_role("kube-system", "kubeadm:kubelet-config", "kubelet-config",
+                                         [auth.NODES_GROUP, self.KUBEADM_TOKEN_GROUP])
+        self._create_all("kube-system", objs)
+
+    @staticmethod
+    def _configmap_role(ns, name, cm, groups):
+        role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+                "metadata": {"name": name, "namespace": ns},
+                "rules": [{"verbs": ["get"], "apiGroups": [""], "resources": ["configmaps"],
+                           "resourceNames": [cm]}]}
+        binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                   "metadata": {"name": name, "namespace": ns},
+                   "roleRef": {"apiGroup": RBAC_GROUP, "kind": "Role", "name": name},
+                   "subjects": [{"kind": "Group", "apiGroup": RBAC_GROUP, "name": g} for g in groups]}
+        return [((RBAC_GROUP, "roles"), role), ((RBAC_GROUP, "rolebindings"), binding)]
+
+    def seed_kubeadm(self, kubelet_yaml=None):
+        """What `kubeadm init` leaves for joining nodes: its bootstrap-token bindings for the
+        group system:bootstrappers:kubeadm:default-node-token and renewals for system:nodes
+        (cmd/kubeadm/app/phases/bootstraptoken/node/tlsbootstrap.go), the kubeadm:get-nodes
+        ClusterRole and binding (AllowBootstrapTokensToGetNodes), kubelet-config and its Role
+        (phases/kubelet/config.go), kubeadm-config and kubeadm:nodes-kubeadm-config
+        (phases/uploadconfig), cluster-info and its Role (clusterinfo.go). Returns a token as
+        `kubeadm token create` makes it (auth-extra-groups = that group)."""
+        g = self.KUBEADM_TOKEN_GROUP
+        crbs = [auth.cluster_role_binding("kubeadm:kubelet-bootstrap", "system:node-bootstrapper", [g]),
+                auth.cluster_role_binding("kubeadm:node-autoapprove-bootstrap",
+                                          "system:certificates.k8s.io:certificatesigningrequests:nodeclient", [g]),
+                auth.cluster_role_binding("kubeadm:node-autoapprove-certificate-rotation",
+                                          "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient",
+                                          [auth.NODES_GROUP]),
+                auth.cluster_role_binding("kubeadm:get-nodes", "kubeadm:get-nodes", [g])]
+        get_nodes = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                     "metadata": {"name": "kubeadm:get-nodes"},
+                     "rules": [{"verbs": ["get"], "apiGroups": [""], "resources": ["nodes"]}]}
+        self._create_all("", [((RBAC_GROUP, "clusterroles"), get_nodes)] +
+                         [((RBAC_GROUP, "clusterrolebindings"), b) for b in crbs])
+        kubeadm_config = {"apiVersion": "v1", "kind": "ConfigMap",
+                          "metadata": {"name": "kubeadm-config", "namespace": "kube-system"},
+                          "data": {"ClusterConfiguration": "apiVersion: kubeadm.k8s.io/v1beta4\n"
+                                   "kind: ClusterConfiguration\nkubernetesVersion: v1.31.0\n"}}
+        self._create_all("kube-system", [(("", "configmaps"), kubeadm_config)] +
+                         self._configmap_role("kube-system", "kubeadm:nodes-kubeadm-config", "kubeadm-config",
+                                              [g, auth.NODES_GROUP]))
+        self.publish_kubelet_config(kubelet_yaml)
+        self.publish_cluster_info()
+        return self.add_bootstrap_token(extra_groups=(g,), description="kubeadm-style token")
+
+    def add_node(self, name, ready=True):
+        """A Node as a running kubelet keeps it: Ready True (or False)."""
+        now = am.rfc3339(self.clock())
+        node = {"apiVersion": "v1", "kind": "Node",
+                "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name}},
+                "spec": {},
+                "status": {"conditions": [{"type": "Ready", "status": "True" if ready else "False",
+                                           "reason": "KubeletReady" if ready else "KubeletNotReady",
+                                           "message": "kubelet is posting ready status",
+                                           "lastHeartbeatTime": now, "lastTransitionTime": now}]}}
+        self.store.create(("", "nodes"), "", node)
+        return node
+
     def later(self, seconds, fn):
         """Runs fn after seconds on a timer that stop() cancels."""
         t = threading.Timer(seconds, fn)

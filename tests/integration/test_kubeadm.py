@@ -165,6 +165,80 @@ with ClusterDouble() as c:
     tap.ok(r.rc == 0, "a dual-stack node-ip pair is fine", r)
     root.cleanup()
 
+# --- 5. the cluster's kubelet configuration as the base; 8. a Ready Node of the same name ---
+CLUSTER_KUBELET = ClusterDouble.KUBEADM_KUBELET_CONFIG.replace(
+    "clusterDNS:\n- 10.96.0.10\n", "clusterDNS:\n- 10.96.0.10\n").replace(
+    "kind: KubeletConfiguration\n",
+    "evictionHard:\n  memory.available: 300Mi\n  nodefs.available: 12%\nfeatureGates:\n  GracefulNodeShutdown: true\n"
+    "kind: KubeletConfiguration\nmaxPods: 150\nproviderID: aws:///eu-west-1a/i-0control\n"
+    "tlsCertFile: /etc/kubernetes/pki/cp-kubelet.crt\ntlsPrivateKeyFile: /etc/kubernetes/pki/cp-kubelet.key\n")
+with ClusterDouble() as c:
+    tok = c.seed_kubeadm(kubelet_yaml=CLUSTER_KUBELET)
+    tokens.append(tok)
+    r, root = join(c, tok, name="n5")
+    cfg = yaml.safe_load(root.read("/var/lib/kubelet/config.yaml")) if r.rc == 0 else {}
+    tap.ok(r.rc == 0 and "kube-system/kubelet-config as the base" in r.err, "kubelet-config readable: used as the base, and said so", r)
+    tap.ok(cfg.get("clusterDNS") == ["10.96.0.10"] and cfg.get("maxPods") == 150,
+           "its clusterDNS and maxPods land in config.yaml (no local keys)", cfg)
+    tap.ok(cfg.get("evictionHard") == {"memory.available": "300Mi", "nodefs.available": "12%"} and
+           cfg.get("featureGates") == {"GracefulNodeShutdown": True} and cfg.get("healthzPort") == 10248,
+           "cluster-only fields (evictionHard, featureGates, healthzPort) land too", cfg)
+    tap.ok(cfg.get("authentication", {}).get("x509", {}).get("clientCAFile") == "/etc/kubernetes/pki/ca.crt" and
+           "staticPodPath" not in cfg and "providerID" not in cfg and "tlsCertFile" not in cfg and
+           "tlsPrivateKeyFile" not in cfg and "resolvConf" not in cfg and
+           cfg.get("containerRuntimeEndpoint") == "unix:///run/containerd/containerd.sock",
+           "node-specific fields stay local (CA, staticPodPath, providerID, TLS files, resolvConf, CRI socket)", cfg)
+    tap.ok(cfg.get("rotateCertificates") is True and cfg.get("apiVersion") == "kubelet.config.k8s.io/v1beta1",
+           "rotateCertificates and the type stay kubeboot's", cfg)
+    k = run_kubelet(root, timeout=45)
+    node = c.node("n5")
+    tap.ok(k.rc == 0 and node is not None and node["status"]["capacity"]["pods"] == "150",
+           "the stand-in kubelet takes the merged config: Node n5 with 150 pods", k)
+    root.cleanup()
+
+    r, root = join(c, tok, name="n5b", kubelet="max-pods = 90\ncluster-dns = 10.32.0.10\nprovider-id = aws:///x/i-1\n")
+    cfg = yaml.safe_load(root.read("/var/lib/kubelet/config.yaml")) if r.rc == 0 else {}
+    tap.ok(cfg.get("maxPods") == 90 and cfg.get("clusterDNS") == ["10.32.0.10"] and
+           cfg.get("providerID") == "aws:///x/i-1" and cfg.get("featureGates") == {"GracefulNodeShutdown": True},
+           "local keys win over the cluster's, the rest of the base stays", cfg)
+    root.cleanup()
+
+    # a token outside kubeadm's group (kubeboot's old default) may not read it: 403 is no error
+    c.install_seed_rbac()
+    plain = c.add_bootstrap_token()
+    tokens.append(plain)
+    r, root = join(c, plain, name="n5c")
+    cfg = yaml.safe_load(root.read("/var/lib/kubelet/config.yaml")) if r.rc == 0 else {}
+    tap.ok(r.rc == 0 and "may not be read" in r.err and cfg.get("maxPods") == 110 and "clusterDNS" not in cfg,
+           "kubelet-config forbidden to the token: built-in defaults, said so", r)
+    root.cleanup()
+
+    # 8. a Ready Node of the same name
+    c.add_node("n8")
+    r, root = join(c, tok, name="n8")
+    tap.ok(r.rc == EX_CONFIG and "kubectl delete node n8" in r.err and "node-name" in r.err and nothing_written(root),
+           "a Ready Node of the same name: 78 with the advice (delete it, or another node-name)", r)
+    root.cleanup()
+    c.add_node("n8-down", ready=False)
+    r, root = join(c, tok, name="n8-down")
+    tap.ok(r.rc == 0, "a Node of the same name that is not Ready: joins (as kubeadm)", r)
+    root.cleanup()
+    r, root = join(c, plain, name="n8", extra="", timeout="30s")
+    tap.ok(r.rc == 0, "a token that may not get Nodes: the check is skipped (no kubeadm:get-nodes)", r)
+    root.cleanup()
+
+with ClusterDouble() as c:
+    c.install_seed_rbac()
+    c.publish_cluster_info()
+    tok = c.add_bootstrap_token()
+    tokens.append(tok)
+    r, root = join(c, tok)
+    # RBAC runs before the lookup: without kubeadm's Role the token gets 403, not 404
+    cfg = yaml.safe_load(root.read("/var/lib/kubelet/config.yaml")) if r.rc == 0 else {}
+    tap.ok(r.rc == 0 and "or does not exist" in r.err and cfg.get("maxPods") == 110,
+           "no kubelet-config (a hand-built cluster): built-in defaults, said so", r)
+    root.cleanup()
+
 for t in tokens:
     assert_no_secret(tap, t, outputs, "the output of every run")
 tap.done()

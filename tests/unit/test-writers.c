@@ -58,7 +58,7 @@ int main(void) {
 
         KbConfig c;
         config_init(&c);
-        CHECK(kubelet_config_render(&c, &out, &out_len) == 0, "the default KubeletConfiguration renders");
+        CHECK(kubelet_config_render(&c, NULL, &out, &out_len) == 0, "the default KubeletConfiguration renders");
         check_golden(out, "expected/config-defaults.yaml");
         free(out);
         CHECK(kubelet_flags_render(&c, "worker-3", &out, &out_len) == 0, "default flags render");
@@ -76,7 +76,7 @@ int main(void) {
         set(&c, "node-labels", "a=b,node.kubernetes.io/pool=gpu");
         set(&c, "server-tls-bootstrap", "true");
         set(&c, "resolv-conf", "/run/systemd/resolve/resolv.conf");
-        CHECK(kubelet_config_render(&c, &out, &out_len) == 0, "a full KubeletConfiguration renders");
+        CHECK(kubelet_config_render(&c, NULL, &out, &out_len) == 0, "a full KubeletConfiguration renders");
         check_golden(out, "expected/config-full.yaml");
         free(out);
         CHECK(kubelet_flags_render(&c, "worker-3", &out, &out_len) == 0, "full flags render");
