@@ -1,6 +1,8 @@
 """Issue 12: joining a real kubeadm cluster as `kubeadm join` does, against the cluster double
 in the modes that model one: a control plane still coming up, a token the authenticator has
 not seen yet, kubeadm's kubelet-config, its objects, a Ready Node of the same name."""
+import base64
+import re
 import time
 
 import yaml
@@ -237,6 +239,77 @@ with ClusterDouble() as c:
     cfg = yaml.safe_load(root.read("/var/lib/kubelet/config.yaml")) if r.rc == 0 else {}
     tap.ok(r.rc == 0 and "or does not exist" in r.err and cfg.get("maxPods") == 110,
            "no kubelet-config (a hand-built cluster): built-in defaults, said so", r)
+    root.cleanup()
+
+# --- 7. token create on a kubeadm cluster; 9. lists paged with limit/continue ---
+import auth  # noqa: E402
+
+
+def token_create(c, *args):
+    return kubeboot("token", "create", "--kubeconfig=" + c.admin_kubeconfig_path, *args,
+                    env={"KUBECONFIG": "", "HOME": "/nonexistent"})
+
+
+with ClusterDouble() as c:
+    kubeadm_tok = c.seed_kubeadm()
+    tokens.append(kubeadm_tok)
+    # 600 unrelated bindings that sort before kubeadm's: they are on the third page of 250
+    for i in range(600):
+        c.store.create(("rbac.authorization.k8s.io", "clusterrolebindings"), "",
+                       auth.cluster_role_binding("a-filler-%03d" % i, "view", ["nobody-%d" % i]))
+    before = len(c.requests)
+    r = token_create(c)
+    reqs = c.requests[before:]
+    m = re.search(r"kubeboot\.token=([a-z0-9]{6}\.[a-z0-9]{16})", r.out)
+    kb_tok = m.group(1) if m else "xxxxxx.xxxxxxxxxxxxxxxx"
+    tokens.append(kb_tok)
+    outputs.append(r.err)
+    # POSTs answered 409 (an existing Role) create nothing
+    posts = [q["path"] for q in reqs if q["method"] in ("POST", "PUT", "PATCH") and q["status"] in (200, 201)]
+    tap.ok(r.rc == 0 and posts == ["/api/v1/namespaces/kube-system/secrets"],
+           "token create on a kubeadm cluster creates nothing kubeadm already has (only the Secret)", (r, posts))
+    pages = [q for q in reqs if q["path"].endswith("/clusterrolebindings") and q["method"] == "GET"]
+    tap.ok(len(pages) == 3 and all("limit=" in q["query"] for q in pages) and "continue=" in pages[-1]["query"],
+           "the ClusterRoleBindings are listed in pages (limit/continue), kubeadm's found on the third",
+           [q["query"] for q in pages])
+    sec = next((x for x in c.secrets() if x["metadata"]["name"] == "bootstrap-token-" + kb_tok[:6]), {"data": {}})
+    groups = base64.b64decode(sec["data"].get("auth-extra-groups", "")).decode()
+    tap.ok(groups == "system:bootstrappers:kubeadm:default-node-token",
+           "the token carries kubeadm's default group", groups)
+    r, root = join(c, kb_tok, name="n7")
+    cfg = yaml.safe_load(root.read("/var/lib/kubelet/config.yaml")) if r.rc == 0 else {}
+    tap.ok(r.rc == 0 and cfg.get("clusterDNS") == ["10.96.0.10"],
+           "its token passes a join and reads kubeadm's kubelet-config", r)
+    k = run_kubelet(root, timeout=45)
+    tap.ok(k.rc == 0 and c.node("n7") is not None, "the stand-in kubelet registers Node n7 with it", k)
+    root.cleanup()
+    c.add_node("n7-ready")
+    r, root = join(c, kb_tok, name="n7-ready")
+    tap.ok(r.rc == EX_CONFIG and "already exists" in r.err, "its token may get Nodes: a Ready duplicate is refused", r)
+    root.cleanup()
+
+# a hand-built cluster with a kubelet-config but without kubeadm's Role
+with ClusterDouble() as c:
+    c.publish_kubelet_config(ClusterDouble.KUBEADM_KUBELET_CONFIG.replace("clusterDNS:\n- 10.96.0.10",
+                                                                          "clusterDNS:\n- 10.32.0.10"), rbac=False)
+    r = token_create(c, "--server=" + c.url)
+    m = re.search(r"kubeboot\.token=([a-z0-9]{6}\.[a-z0-9]{16})", r.out)
+    t7 = m.group(1) if m else "xxxxxx.xxxxxxxxxxxxxxxx"
+    tokens.append(t7)
+    outputs.append(r.err)
+    rb = next((o for o in c.objects("rolebindings", "kube-system") if o["metadata"]["name"] == "kubeadm:kubelet-config"),
+              {})
+    subj = sorted(x["name"] for x in rb.get("subjects") or [])
+    tap.ok(r.rc == 0 and subj == ["system:bootstrappers:kubeadm:default-node-token", "system:nodes"],
+           "kubelet-config exists: token create adds kubeadm's Role/RoleBinding kubeadm:kubelet-config", (r, rb))
+    crbs = {b["metadata"]["name"]: b for b in c.objects("clusterrolebindings")}
+    tap.ok(all(n in crbs for n in ("kubeadm:kubelet-bootstrap", "kubeadm:node-autoapprove-bootstrap",
+                                    "kubeadm:node-autoapprove-certificate-rotation", "kubeadm:get-nodes")) and
+           crbs["kubeadm:kubelet-bootstrap"]["subjects"][0]["name"] == "system:bootstrappers:kubeadm:default-node-token",
+           "the bindings name kubeadm's token group, under kubeadm's names, get-nodes included", sorted(crbs))
+    r, root = join(c, t7, name="n7b")
+    cfg = yaml.safe_load(root.read("/var/lib/kubelet/config.yaml")) if r.rc == 0 else {}
+    tap.ok(r.rc == 0 and cfg.get("clusterDNS") == ["10.32.0.10"], "and its token reads it in a join", r)
     root.cleanup()
 
 for t in tokens:
