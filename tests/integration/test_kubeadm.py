@@ -2,7 +2,9 @@
 in the modes that model one: a control plane still coming up, a token the authenticator has
 not seen yet, kubeadm's kubelet-config, its objects, a Ready Node of the same name."""
 import base64
+import os
 import re
+import subprocess
 import time
 
 import yaml
@@ -110,21 +112,42 @@ with ClusterDouble() as c:
     root.cleanup()
 
     # 4. systemd-resolved's stub in /etc/resolv.conf and its upstream file present
-    resolved = Root()
-    resolved.write("/etc/resolv.conf", "# This is /run/systemd/resolve/stub-resolv.conf managed by man:systemd-resolved(8).\n"
-                   "nameserver 127.0.0.53\noptions edns0 trust-ad\nsearch .\n", mode=0o644)
-    resolved.write("/run/systemd/resolve/resolv.conf", "nameserver 192.0.2.53\n", mode=0o644)
-    r, root = join(c, tok, root=resolved)
+    def resolved_root():
+        root = Root()
+        root.write("/etc/resolv.conf", "# This is /run/systemd/resolve/stub-resolv.conf managed by "
+                   "man:systemd-resolved(8).\nnameserver 127.0.0.53\noptions edns0 trust-ad\nsearch .\n", mode=0o644)
+        root.write("/run/systemd/resolve/resolv.conf", "nameserver 192.0.2.53\n", mode=0o644)
+        return root
+
+    r, root = join(c, tok, root=resolved_root())
     cfg = yaml.safe_load(root.read("/var/lib/kubelet/config.yaml"))
     tap.ok(r.rc == 0 and cfg.get("resolvConf") == "/run/systemd/resolve/resolv.conf",
            "a systemd-resolved root: resolvConf is resolved's upstream file", cfg)
+    # the stand-in kubelet, run on the root as the node would (--standin-root), sees no loopback
+    kl = subprocess.run([PYTHON, KUBELET, "--standin-root=" + root.path, "--config=/var/lib/kubelet/config.yaml",
+                         "--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf",
+                         "--kubeconfig=/etc/kubernetes/kubelet.conf", "--hostname-override=n1",
+                         "--standin-exit-after-register"], capture_output=True, text=True, timeout=60,
+                        env=dict(os.environ, KUBELET_STANDIN_TIMEOUT="45"))
+    tap.ok(kl.returncode == 0 and "loopback nameserver" not in kl.stderr and "Could not open resolv" not in kl.stderr,
+           "the stand-in kubelet registers with it and finds no loopback nameserver in resolvConf", kl.stderr)
     cr = kubeboot("config", root=root, cmdline="")
     tap.ok("systemd-resolved" in cr.out and "resolv-conf" in cr.out, "kubeboot config names where resolv-conf came from",
            cr)
-    r, root = join(c, tok, root=resolved, kubelet="resolv-conf = /etc/k8s-resolv.conf\n")
+    root.cleanup()
+    r, root = join(c, tok, root=resolved_root(), kubelet="resolv-conf = /etc/k8s-resolv.conf\n")
     cfg = yaml.safe_load(root.read("/var/lib/kubelet/config.yaml"))
     tap.ok(r.rc == 0 and cfg.get("resolvConf") == "/etc/k8s-resolv.conf", "the resolv-conf key overrides", cfg)
-    resolved.cleanup()
+    root.cleanup()
+    r, root = join(c, tok, root=resolved_root(), kubelet="resolv-conf = /etc/resolv.conf\n", name="n4")
+    kl = subprocess.run([PYTHON, KUBELET, "--standin-root=" + root.path, "--config=/var/lib/kubelet/config.yaml",
+                         "--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf",
+                         "--kubeconfig=/etc/kubernetes/kubelet.conf", "--hostname-override=n4",
+                         "--standin-exit-after-register"], capture_output=True, text=True, timeout=60,
+                        env=dict(os.environ, KUBELET_STANDIN_TIMEOUT="45"))
+    tap.ok("loopback nameserver" in kl.stderr and "127.0.0.53" in kl.stderr,
+           "with the stub as resolvConf the stand-in reports the loopback nameserver (the CoreDNS loop)", kl.stderr)
+    root.cleanup()
     stub_only = Root()
     stub_only.write("/etc/resolv.conf", "nameserver 127.0.0.53\n", mode=0o644)
     r, root = join(c, tok, root=stub_only)
