@@ -5,6 +5,7 @@ import base64
 import os
 import re
 import subprocess
+import threading
 import time
 
 import yaml
@@ -109,6 +110,28 @@ with ClusterDouble() as c:
     r, root = join(c, tok, kubelet="server-tls-bootstrap = true\n")
     cfg = yaml.safe_load(root.read("/var/lib/kubelet/config.yaml"))
     tap.ok(r.rc == 0 and cfg.get("serverTLSBootstrap") is True, "server-tls-bootstrap = true: written", r)
+    root.cleanup()
+    # a whole join (wait included): the stand-in kubelet starts once the files are there, as
+    # systemd restarts a crash-looping kubelet, and asks for its serving certificate
+    root = Root()
+    root.write("/etc/kubeboot/kubeboot.ini", "[join]\ntoken = %s\nserver = %s\nca-cert-hash = %s\nnode-name = n3\n"
+               "wait-timeout = 40s\n[kubelet]\nserver-tls-bootstrap = true\nnode-ip = 10.0.0.3\n"
+               % (tok, c.url, c.ca_pin))
+    kubelet_runs = []
+
+    def kubelet_when_ready(end=time.monotonic() + 40):
+        while time.monotonic() < end and not root.exists("/etc/kubernetes/bootstrap-kubelet.conf"):
+            time.sleep(0.05)
+        kubelet_runs.append(run_kubelet(root, timeout=35))
+
+    th = threading.Thread(target=kubelet_when_ready, daemon=True)
+    th.start()
+    r = kubeboot("join", root=root, cmdline="", timeout=90)
+    th.join(60)
+    outputs.extend([r.out, r.err])
+    serving = [x for x in c.csrs() if x["spec"]["signerName"] == "kubernetes.io/kubelet-serving"]
+    tap.ok(r.rc == 0 and serving and ("kubectl certificate approve " + serving[0]["metadata"]["name"]) in r.err,
+           "server-tls-bootstrap: wait reports the pending serving CSR with the approve command", (r, kubelet_runs))
     root.cleanup()
 
     # 4. systemd-resolved's stub in /etc/resolv.conf and its upstream file present
