@@ -37,6 +37,7 @@ typedef enum NotYet {
         NOT_YET_FORBIDDEN, /* 401/403: anonymous not (yet) allowed to read it */
         NOT_YET_MISSING,   /* 404: not published (yet) */
         NOT_YET_UNSIGNED,  /* no signature for our token (yet) */
+        NOT_YET_OTHER,     /* any other answer: retried too, as kubeadm retries every error */
 } NotYet;
 
 /* Fetches cluster-info until it carries a signature for our token, or the deadline. As
@@ -76,14 +77,14 @@ static int fetch_signed(DiscoveryCtx *d, const ApiAuth *auth, ApiResult *res, co
                                 return 0;
                         state = NOT_YET_UNSIGNED;
                 } else
-                        return log_error_errno(-EPROTO, "unexpected answer to a read of cluster-info from %s: %s",
-                                               d->server, api_describe(r, res, desc, sizeof desc));
+                        state = NOT_YET_OTHER;
                 api_describe(r, res, last, sizeof last);
                 if (state != told) {
                         log_info("%s (%s); waiting up to %llus",
                                  state == NOT_YET_FORBIDDEN ? "kube-public/cluster-info may not be read anonymously yet"
-                                 : state == NOT_YET_MISSING ? "kube-public/cluster-info does not exist yet"
-                                                            : "cluster-info carries no signature for this token yet",
+                                 : state == NOT_YET_MISSING  ? "kube-public/cluster-info does not exist yet"
+                                 : state == NOT_YET_UNSIGNED ? "cluster-info carries no signature for this token yet"
+                                                             : "unexpected answer to a read of cluster-info",
                                  last, backoff_remaining_ms(&d->backoff) / 1000);
                         told = state;
                 }
@@ -104,6 +105,10 @@ static int fetch_signed(DiscoveryCtx *d, const ApiAuth *auth, ApiResult *res, co
                                        "kube-public/cluster-info did not appear within %llus (last: %s): publish "
                                        "it ('kubeadm init' and 'kubeboot token create' do)",
                                        d->timeout_ms / 1000, last);
+        case NOT_YET_OTHER:
+                return log_error_errno(-ETIMEDOUT, "reading kube-public/cluster-info from %s did not succeed within "
+                                       "%llus (last: %s)",
+                                       d->server, d->timeout_ms / 1000, last);
         default:
                 /* readable, but never signed for this token: the token, or the signer */
                 return log_error_errno(-EKEYREJECTED,

@@ -206,7 +206,8 @@ static bool node_is_ready(json_object *node) {
 /* kubeadm refuses to join when a Ready Node of this name exists (cmd/kubeadm/app/cmd/phases/
  * join/kubelet.go, through the kubeadm:get-nodes ClusterRole): a second kubelet under a
  * live node's name takes over its Node and its pods' fate. Asked only when the token may
- * get Nodes; kubeboot's own bindings do not grant that on hand-built clusters. */
+ * get Nodes: kubeadm's tokens and kubeboot's may, tokens bound as the seed guide binds
+ * them may not. */
 static int check_duplicate_node(Preflight *p) {
         const KbConfig *c = &p->kb->cfg;
         const char *node = c->v[KB_NODE_NAME].str;
