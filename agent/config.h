@@ -62,7 +62,11 @@ typedef enum KbType {
         X(CONTAINER_RUNTIME_ENDPOINT, "container-runtime-endpoint", KB_SECTION_KUBELET, KB_TYPE_STRING,          \
           "unix:///run/containerd/containerd.sock", validate_cri_endpoint, "the CRI socket")                     \
         X(CGROUP_DRIVER, "cgroup-driver", KB_SECTION_KUBELET, KB_TYPE_ENUM, "systemd", NULL,                     \
-          "systemd or cgroupfs")
+          "systemd or cgroupfs")                                                                                 \
+        X(SERVER_TLS_BOOTSTRAP, "server-tls-bootstrap", KB_SECTION_KUBELET, KB_TYPE_BOOL, "false", NULL,         \
+          "serving certificate from a CSR (needs an approver of kubelet-serving CSRs)")                          \
+        X(RESOLV_CONF, "resolv-conf", KB_SECTION_KUBELET, KB_TYPE_STRING, NULL, validate_abs_path,               \
+          "the kubelet's resolvConf (default: resolved's upstream file behind its stub)")
 
 typedef enum KbKey {
 #define X(id, ...) KB_##id,

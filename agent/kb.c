@@ -12,6 +12,8 @@ void kb_done(Kb *kb) {
         config_done(&kb->cfg);
         ca_free(kb->ca);
         free(kb->ca_source);
+        free(kb->server);
+        json_object_put(kb->kubelet_base);
         http_client_free(kb->http);
         *kb = (Kb){};
 }
@@ -20,6 +22,10 @@ HttpClient *kb_http(Kb *kb) {
         if (!kb->http)
                 kb->http = http_client_new();
         return kb->http;
+}
+
+const char *kb_server(const Kb *kb) {
+        return kb->server ?: kb->cfg.v[KB_SERVER].str;
 }
 
 char *kb_path(const Kb *kb, const char *path) {

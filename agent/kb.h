@@ -1,6 +1,8 @@
 /* The state one kubeboot run carries from phase to phase. */
 #pragma once
 
+#include <json-c/json.h>
+
 #include "ca.h"
 #include "config.h"
 #include "http.h"
@@ -34,6 +36,8 @@ typedef struct Kb {
         KbConfig cfg;
         KbCA *ca;        /* the trusted cluster CA: from ca-cert after gather, or discovered */
         char *ca_source; /* where the trusted CA came from, for messages */
+        json_object *kubelet_base; /* the cluster's kube-system/kubelet-config, if it could be read */
+        char *server;    /* cluster-info's server after a verified discovery; NULL: the configured one */
         HttpClient *http; /* shared by the phases, so that connections are reused */
 } Kb;
 
@@ -41,6 +45,9 @@ void kb_init(Kb *kb, const KbOptions *opt);
 void kb_done(Kb *kb);
 /* The run's HTTP client, created on first use; NULL on OOM. */
 HttpClient *kb_http(Kb *kb);
+/* The apiserver to talk to and to write into the bootstrap kubeconfig: cluster-info's
+ * server once discovery verified it (as kubeadm), else the configured one. */
+const char *kb_server(const Kb *kb);
 /* A node path under --root, as a new string; NULL on OOM. */
 char *kb_path(const Kb *kb, const char *path);
 

@@ -31,11 +31,25 @@ static int cluster_info_parse(const ApiResult *res, const char *token_id, const 
         return 0;
 }
 
-/* Fetches cluster-info until it carries a signature for our token, or the deadline. */
+/* What the last answer to a cluster-info read said, while it is "not yet". */
+typedef enum NotYet {
+        NOT_YET_NONE,
+        NOT_YET_FORBIDDEN, /* 401/403: anonymous not (yet) allowed to read it */
+        NOT_YET_MISSING,   /* 404: not published (yet) */
+        NOT_YET_UNSIGNED,  /* no signature for our token (yet) */
+        NOT_YET_OTHER,     /* any other answer: retried too, as kubeadm retries every error */
+} NotYet;
+
+/* Fetches cluster-info until it carries a signature for our token, or the deadline. As
+ * kubeadm's discovery (cmd/kubeadm/app/discovery/token/token.go retries every error until
+ * its timeout), 401/403/404 are "not yet": `kubeadm init` publishes cluster-info and creates
+ * the Role that lets anonymous read it last (phases/init/bootstraptoken.go), so a worker
+ * booted beside its control plane sees 403 first. Only the deadline makes them an error:
+ * 69, so that the unit tries again. */
 static int fetch_signed(DiscoveryCtx *d, const ApiAuth *auth, ApiResult *res, const char **ret_kubeconfig,
                         const char **ret_jws) {
-        char desc[600];
-        bool told = false;
+        char desc[600], last[600] = "";
+        NotYet told = NOT_YET_NONE;
         for (;;) {
                 int r = api_request_retry(d->http, &d->backoff, "cluster-info", d->server, auth, "GET",
                                           CLUSTER_INFO_PATH, NULL, res);
@@ -50,39 +64,59 @@ static int fetch_signed(DiscoveryCtx *d, const ApiAuth *auth, ApiResult *res, co
                 if (r < 0)
                         return log_error_errno(r, "cannot fetch cluster-info from %s: %s", d->server,
                                                api_describe(r, res, desc, sizeof desc));
+                NotYet state;
                 if (res->status == 401 || res->status == 403)
-                        return log_error_errno(-EACCES,
-                                               "the apiserver refuses anonymous reads of kube-public/cluster-info (%s): "
-                                               "enable anonymous auth and bind a Role that lets system:anonymous get "
-                                               "it, as 'kubeboot token create' does",
-                                               api_describe(r, res, desc, sizeof desc));
-                if (res->status == 200) {
+                        state = NOT_YET_FORBIDDEN;
+                else if (res->status == 404)
+                        state = NOT_YET_MISSING;
+                else if (res->status == 200) {
                         r = cluster_info_parse(res, d->token_id, ret_kubeconfig, ret_jws);
                         if (r == -EBADMSG)
                                 return log_error_errno(r, "kube-public/cluster-info has no kubeconfig in its data");
                         if (r == 0)
                                 return 0;
+                        state = NOT_YET_UNSIGNED;
+                } else
+                        state = NOT_YET_OTHER;
+                api_describe(r, res, last, sizeof last);
+                if (state != told) {
+                        log_info("%s (%s); waiting up to %llus",
+                                 state == NOT_YET_FORBIDDEN ? "kube-public/cluster-info may not be read anonymously yet"
+                                 : state == NOT_YET_MISSING  ? "kube-public/cluster-info does not exist yet"
+                                 : state == NOT_YET_UNSIGNED ? "cluster-info carries no signature for this token yet"
+                                                             : "unexpected answer to a read of cluster-info",
+                                 last, backoff_remaining_ms(&d->backoff) / 1000);
+                        told = state;
                 }
-                /* 404 (not published yet) or no signature for our token yet: wait for it */
-                if (!told) {
-                        log_info("%s; waiting up to %llus",
-                                 res->status == 404 ? "kube-public/cluster-info does not exist yet"
-                                                    : "cluster-info carries no signature for this token yet",
-                                 backoff_remaining_ms(&d->backoff) / 1000);
-                        told = true;
-                }
-                if (backoff_wait(&d->backoff, 0) < 0) {
-                        if (res->status == 404)
-                                return log_error_errno(-ENOENT,
-                                                       "kube-public/cluster-info does not exist: publish it "
-                                                       "(kubeboot token create does)");
-                        return log_error_errno(-EKEYREJECTED,
-                                               "cluster-info has no signature for token %s after %llus: the token "
-                                               "is unknown, expired or not valid for signing, or "
-                                               "kube-controller-manager runs without the bootstrap signer "
-                                               "(add bootstrapsigner,tokencleaner to its --controllers)",
-                                               d->token_id, d->timeout_ms / 1000);
-                }
+                if (backoff_wait(&d->backoff, 0) < 0)
+                        break;
+        }
+        switch (told) {
+        case NOT_YET_FORBIDDEN:
+                return log_error_errno(-ETIMEDOUT,
+                                       "kube-public/cluster-info stayed unreadable to anonymous users for %llus "
+                                       "(last: %s): check that the apiserver allows anonymous requests and that "
+                                       "the Role and RoleBinding kube-public/kubeadm:bootstrap-signer-clusterinfo "
+                                       "let system:anonymous get it ('kubeadm init' and 'kubeboot token create' "
+                                       "make them)",
+                                       d->timeout_ms / 1000, last);
+        case NOT_YET_MISSING:
+                return log_error_errno(-ETIMEDOUT,
+                                       "kube-public/cluster-info did not appear within %llus (last: %s): publish "
+                                       "it ('kubeadm init' and 'kubeboot token create' do)",
+                                       d->timeout_ms / 1000, last);
+        case NOT_YET_OTHER:
+                return log_error_errno(-ETIMEDOUT, "reading kube-public/cluster-info from %s did not succeed within "
+                                       "%llus (last: %s)",
+                                       d->server, d->timeout_ms / 1000, last);
+        default:
+                /* readable, but never signed for this token: the token, or the signer */
+                return log_error_errno(-EKEYREJECTED,
+                                       "cluster-info has no signature for token %s after %llus: the token "
+                                       "is unknown, expired or not valid for signing, or "
+                                       "kube-controller-manager runs without the bootstrap signer "
+                                       "(add bootstrapsigner,tokencleaner to its --controllers)",
+                                       d->token_id, d->timeout_ms / 1000);
         }
 }
 
@@ -159,8 +193,6 @@ int discovery_run(DiscoveryCtx *d, KbCA **ret_ca, char **ret_cluster_server) {
                                     "one: refusing (a man in the middle, or the cluster CA changed meanwhile)");
                 goto finish;
         }
-        if (kc->server && !streq(kc->server, d->server))
-                log_info("cluster-info names the server %s; kubeboot keeps the configured %s", kc->server, d->server);
         if (ret_cluster_server && kc->server && !(*ret_cluster_server = strdup(kc->server))) {
                 r = -ENOMEM;
                 goto finish;
@@ -204,11 +236,25 @@ int phase_discover(Kb *kb) {
         log_info("discovering the cluster CA from %s with token %s", d.server, token_id);
 
         KbCA *ca = NULL;
-        int r = discovery_run(&d, &ca, NULL);
+        _cleanup_free_ char *server = NULL;
+        int r = discovery_run(&d, &ca, &server);
         log_debug("discovery made %u HTTP requests", http_client_requests(http));
         if (r < 0)
                 return r;
         kb->ca = ca;
+        /* as kubeadm (cmd/kubeadm/app/discovery/discovery.go): the bootstrap kubeconfig names
+         * cluster-info's server, the controlPlaneEndpoint (a load balancer in HA clusters), not
+         * the address given for discovery, which may be one control-plane node; it is as
+         * trusted as the CA, since the JWS covers both */
+        if (server && validate_server_url(server, NULL, 0) < 0)
+                log_warning("cluster-info names the server \"%s\", which is not an https URL; keeping %s", server,
+                            d.server);
+        else if (server && !streq(server, d.server)) {
+                log_info("cluster-info names the server %s (the controlPlaneEndpoint); using it instead of the "
+                         "configured %s, as kubeadm does",
+                         server, d.server);
+                kb->server = TAKE_PTR(server);
+        }
         kb->ca_source = strdup_printf("token discovery from %s", d.server);
         return kb->ca_source ? 0 : -ENOMEM;
 }

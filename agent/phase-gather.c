@@ -202,6 +202,47 @@ static int default_node_name(Kb *kb) {
         return config_set(&kb->cfg, "hostname", "hostname", NULL, "node-name", u.nodename);
 }
 
+/* kubeadm sets resolvConf to systemd-resolved's upstream file when resolved is active
+ * (cmd/kubeadm/app/componentconfigs/kubelet.go, isServiceActive): else pods with
+ * dnsPolicy: Default, CoreDNS among them, get the stub 127.0.0.53, which is this node's
+ * loopback, not theirs, and CoreDNS forwards to itself. Decided as the node has it: its
+ * /etc/resolv.conf names the stub and the upstream file exists (under --root). */
+#define RESOLVED_STUB "127.0.0.53"
+#define RESOLVED_UPSTREAM "/run/systemd/resolve/resolv.conf"
+#define RESOLV_CONF_MAX (64 * 1024)
+
+static bool names_resolved_stub(const char *text) {
+        for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+                l += strspn(l, " \t");
+                const char *v = startswith(l, "nameserver");
+                if (!v || (*v != ' ' && *v != '\t'))
+                        continue;
+                v += strspn(v, " \t");
+                size_t len = strcspn(v, " \t\r\n#;");
+                if (len == strlen(RESOLVED_STUB) && strncmp(v, RESOLVED_STUB, len) == 0)
+                        return true;
+        }
+        return false;
+}
+
+static int default_resolv_conf(Kb *kb) {
+        if (config_has(&kb->cfg, KB_RESOLV_CONF))
+                return 0;
+        _cleanup_free_ char *etc = kb_path(kb, "/etc/resolv.conf"), *upstream = kb_path(kb, RESOLVED_UPSTREAM);
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        if (!etc || !upstream)
+                return -ENOMEM;
+        int r = read_file_bounded(etc, RESOLV_CONF_MAX, &text, &len);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 || !names_resolved_stub(text) || access(upstream, F_OK) < 0)
+                return 0;
+        log_info("/etc/resolv.conf names systemd-resolved's stub %s: kubelet gets resolvConf %s, as kubeadm does",
+                 RESOLVED_STUB, RESOLVED_UPSTREAM);
+        return config_set(&kb->cfg, "systemd-resolved", "systemd-resolved", NULL, "resolv-conf", RESOLVED_UPSTREAM);
+}
+
 /* The explicit CA, checked against the pins when both are given. */
 static int load_explicit_ca(Kb *kb) {
         const KbValue *v = &kb->cfg.v[KB_CA_CERT];
@@ -276,10 +317,25 @@ int gather_sources(Kb *kb) {
 
         r = default_node_name(kb);
         if (r >= 0)
+                r = default_resolv_conf(kb);
+        if (r >= 0)
                 r = load_explicit_ca(kb);
 finish:
         entries_clear(&cmdline);
         return r;
+}
+
+/* node-ip as kubelet parses --node-ip (staging/src/k8s.io/component-helpers/node/util/ips.go
+ * ParseNodeIPArgument): a single IP, or a dual-stack pair, one of each family. */
+static int check_node_ips(const KbConfig *c) {
+        char *const *ips = c->v[KB_NODE_IP].list;
+        size_t n = strv_length(ips);
+        if (n <= 1)
+                return 0;
+        if (n == 2 && (strchr(ips[0], ':') != NULL) != (strchr(ips[1], ':') != NULL))
+                return 0;
+        return log_key_errno(LOG_ERR, -EINVAL, c->v[KB_NODE_IP].source, "node-ip",
+                             "%zu addresses: kubelet takes a single IP or a dual-stack pair (one IPv4, one IPv6)", n);
 }
 
 int phase_gather(Kb *kb) {
@@ -301,6 +357,9 @@ int phase_gather(Kb *kb) {
                                           "or kubeboot.%s=... on the kernel command line",
                                           kb_keys[required[i].key].name, required[i].example,
                                           kb_keys[required[i].key].name);
+        if (r < 0)
+                return r;
+        r = check_node_ips(&kb->cfg);
         if (r < 0)
                 return r;
 

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "api.h"
+#include "kubelet-base.h"
 #include "log.h"
 #include "phases.h"
 
@@ -12,6 +13,11 @@
 #define CLOCK_SKEW_MAX_S 300
 #define CLOCK_SYNC_WAIT_MS 90000ULL
 #define CLOCK_POLL_MS 2000ULL
+/* The bootstrap authenticator reads token Secrets through an informer (plugin/pkg/auth/
+ * authenticator/token/bootstrap/bootstrap.go): right after the token was created, or behind
+ * another apiserver replica, it answers 401 for a moment. That long (within the discovery
+ * deadline) a 401 is "not yet"; a token that is really unknown then fails with 78. */
+#define TOKEN_LAG_MAX_MS 30000ULL
 
 typedef struct Preflight {
         Kb *kb;
@@ -21,12 +27,33 @@ typedef struct Preflight {
         ApiAuth auth;
         char token_id[7];
         ServerClock clock;
+        unsigned long long unauthorized_until_ms; /* the 401 window, from the first 401; 0 before */
 } Preflight;
+
+/* A 401 is "not yet" within TOKEN_LAG_MAX_MS of the first one: true if it is worth a retry
+ * (after waiting), false once the window or the deadline is over. */
+static bool unauthorized_retry(Preflight *p) {
+        unsigned long long now = now_ms();
+        if (p->unauthorized_until_ms == 0) {
+                p->unauthorized_until_ms = now + TOKEN_LAG_MAX_MS;
+                log_info("the apiserver does not accept the token %s yet (HTTP 401); retrying for up to %llus, as "
+                         "its bootstrap-token cache may lag behind a new token",
+                         p->token_id, TOKEN_LAG_MAX_MS / 1000);
+        }
+        if (now >= p->unauthorized_until_ms)
+                return false;
+        return backoff_wait(&p->backoff, 0) >= 0;
+}
 
 static int request(Preflight *p, const char *what, const char *method, const char *path, json_object *body,
                    ApiResult *res) {
         char desc[600];
-        int r = api_request_retry(p->http, &p->backoff, what, p->server, &p->auth, method, path, body, res);
+        int r;
+        for (;;) {
+                r = api_request_retry(p->http, &p->backoff, what, p->server, &p->auth, method, path, body, res);
+                if (r < 0 || res->status != 401 || !unauthorized_retry(p))
+                        break;
+        }
         if (r >= 0) {
                 server_clock_note(&p->clock, res);
                 if (res->status == 401)
@@ -104,18 +131,22 @@ finish:
         return r;
 }
 
-/* Does RBAC allow verb on certificatesigningrequests[/subresource]? 1 yes, 0 no, <0 error. */
-static int access_review(Preflight *p, const char *subresource) {
+/* Does RBAC allow verb on group/resource[/subresource] (named name, if any)? 1 yes, 0 no,
+ * -ENOTSUP when it cannot be asked, <0 error. */
+static int access_review(Preflight *p, const char *verb, const char *group, const char *resource,
+                         const char *subresource, const char *name) {
         ApiResult res = { .retry_after_s = -1 };
         json_object *body = json_object_new_object(), *spec = json_object_new_object(),
                     *attrs = json_object_new_object();
         json_object_object_add(body, "apiVersion", json_object_new_string("authorization.k8s.io/v1"));
         json_object_object_add(body, "kind", json_object_new_string("SelfSubjectAccessReview"));
-        json_object_object_add(attrs, "group", json_object_new_string("certificates.k8s.io"));
-        json_object_object_add(attrs, "resource", json_object_new_string("certificatesigningrequests"));
+        json_object_object_add(attrs, "group", json_object_new_string(group));
+        json_object_object_add(attrs, "resource", json_object_new_string(resource));
         if (subresource)
                 json_object_object_add(attrs, "subresource", json_object_new_string(subresource));
-        json_object_object_add(attrs, "verb", json_object_new_string("create"));
+        if (name)
+                json_object_object_add(attrs, "name", json_object_new_string(name));
+        json_object_object_add(attrs, "verb", json_object_new_string(verb));
         json_object_object_add(spec, "resourceAttributes", attrs);
         json_object_object_add(body, "spec", spec);
 
@@ -127,7 +158,8 @@ static int access_review(Preflight *p, const char *subresource) {
                         json_object *allowed = json_get(res.json, "status", "allowed", NULL);
                         r = allowed && json_object_get_boolean(allowed) ? 1 : 0;
                 } else {
-                        log_warning("cannot check RBAC for CSRs (HTTP %ld: %s); going on", res.status, res.detail);
+                        log_warning("cannot check RBAC for %s (HTTP %ld: %s); going on", resource, res.status,
+                                    res.detail);
                         r = -ENOTSUP;
                 }
         }
@@ -136,7 +168,7 @@ static int access_review(Preflight *p, const char *subresource) {
 }
 
 static int check_rbac(Preflight *p) {
-        int r = access_review(p, NULL);
+        int r = access_review(p, "create", "certificates.k8s.io", "certificatesigningrequests", NULL, NULL);
         if (r == -ENOTSUP)
                 return 0;
         if (r < 0)
@@ -147,7 +179,7 @@ static int check_rbac(Preflight *p) {
                                        "system:node-bootstrapper to group system:bootstrappers (kubectl create "
                                        "clusterrolebinding kubelet-bootstrap --clusterrole=system:node-bootstrapper "
                                        "--group=system:bootstrappers)");
-        r = access_review(p, "nodeclient");
+        r = access_review(p, "create", "certificates.k8s.io", "certificatesigningrequests", "nodeclient", NULL);
         if (r == 0)
                 log_warning("CSRs of this token are not auto-approved (no binding of ClusterRole "
                             "system:certificates.k8s.io:certificatesigningrequests:nodeclient to "
@@ -156,6 +188,65 @@ static int check_rbac(Preflight *p) {
         else if (r == 1)
                 log_info("RBAC lets the token create node CSRs, and they are auto-approved");
         return r == -ENOTSUP || r >= 0 ? 0 : r;
+}
+
+/* Is the Node's Ready condition True? */
+static bool node_is_ready(json_object *node) {
+        json_object *conds = json_get(node, "status", "conditions", NULL);
+        for (size_t i = 0; conds && json_object_is_type(conds, json_type_array) && i < json_object_array_length(conds);
+             i++) {
+                json_object *c = json_object_array_get_idx(conds, i);
+                if (streq_ptr(json_get_string(c, "type", NULL), "Ready") &&
+                    streq_ptr(json_get_string(c, "status", NULL), "True"))
+                        return true;
+        }
+        return false;
+}
+
+/* kubeadm refuses to join when a Ready Node of this name exists (cmd/kubeadm/app/cmd/phases/
+ * join/kubelet.go, through the kubeadm:get-nodes ClusterRole): a second kubelet under a
+ * live node's name takes over its Node and its pods' fate. Asked only when the token may
+ * get Nodes: kubeadm's tokens and kubeboot's may, tokens bound as the seed guide binds
+ * them may not. */
+static int check_duplicate_node(Preflight *p) {
+        const KbConfig *c = &p->kb->cfg;
+        const char *node = c->v[KB_NODE_NAME].str;
+        ApiResult res = { .retry_after_s = -1 };
+        char desc[600];
+
+        int r = access_review(p, "get", "", "nodes", NULL, node);
+        if (r <= 0) {
+                if (r == 0 || r == -ENOTSUP)
+                        log_debug("the token may not get Nodes (no kubeadm:get-nodes binding): not checking for an "
+                                  "existing Node %s",
+                                  node);
+                return r == 0 || r == -ENOTSUP ? 0 : r;
+        }
+        _cleanup_free_ char *path = strdup_printf("/api/v1/nodes/%s", node);
+        if (!path)
+                return -ENOMEM;
+        r = request(p, "get Node", "GET", path, NULL, &res);
+        if (r < 0)
+                goto finish;
+        if (res.status == 404) {
+                log_debug("no Node %s exists yet", node);
+                r = 0;
+        } else if (res.status != 200) {
+                log_warning("cannot check for an existing Node %s (%s); going on", node,
+                            api_describe(0, &res, desc, sizeof desc));
+                r = 0;
+        } else if (node_is_ready(res.json)) {
+                r = log_key_errno(LOG_ERR, -EINVAL, c->v[KB_NODE_NAME].source, "node-name",
+                                  "a Node named \"%s\" already exists in the cluster and is Ready: delete it if "
+                                  "it is gone (kubectl delete node %s), or give this machine another node-name",
+                                  node, node);
+        } else {
+                log_info("a Node named %s exists but is not Ready: this node takes it over, as kubeadm allows", node);
+                r = 0;
+        }
+finish:
+        api_result_clear(&res);
+        return r;
 }
 
 /* The node's clock against the server's Date and the CA's validity; waits (bounded) for
@@ -213,7 +304,7 @@ int phase_preflight(Kb *kb) {
         Preflight p = {
                 .kb = kb,
                 .http = kb_http(kb),
-                .server = c->v[KB_SERVER].str,
+                .server = kb_server(kb),
                 .auth = { .ca = kb->ca, .bearer = c->v[KB_TOKEN].str },
         };
         int r;
@@ -226,7 +317,14 @@ int phase_preflight(Kb *kb) {
         backoff_init(&p.backoff, c->v[KB_DISCOVERY_TIMEOUT].u, BACKOFF_BASE_MS, BACKOFF_CAP_MS);
 
         unsigned before = http_client_requests(p.http);
-        if ((r = check_identity(&p)) < 0 || (r = check_rbac(&p)) < 0 || (r = check_clock(&p)) < 0)
+        if ((r = check_identity(&p)) < 0 || (r = check_rbac(&p)) < 0 || (r = check_duplicate_node(&p)) < 0 ||
+            (r = check_clock(&p)) < 0)
+                return r;
+        /* read here, with the token, so that write needs nothing but the node */
+        json_object_put(kb->kubelet_base);
+        kb->kubelet_base = NULL;
+        r = kubelet_base_fetch(p.http, &p.backoff, p.server, &p.auth, &kb->kubelet_base);
+        if (r < 0)
                 return r;
         log_debug("preflight made %u HTTP requests", http_client_requests(p.http) - before);
         return 0;

@@ -6,6 +6,7 @@
 #include <mbedtls/x509_csr.h>
 
 #include "api.h"
+#include "kubelet-config.h"
 #include "kubelet-creds.h"
 #include "log.h"
 #include "notify.h"
@@ -21,8 +22,16 @@
 #define WAIT_CSR_FIRST_MS 1000ULL
 #define WAIT_CSR_MAX_MS 60000ULL
 #define KUBELET_SIGNER "kubernetes.io/kube-apiserver-client-kubelet"
-#define CSR_LIST_PATH \
-        "/apis/certificates.k8s.io/v1/certificatesigningrequests?fieldSelector=spec.signerName%3Dkubernetes.io%2Fkube-apiserver-client-kubelet"
+#define SERVING_SIGNER "kubernetes.io/kubelet-serving"
+/* CSRs are listed by signer (the field selector the API has) in pages, so that no 1 MiB
+ * cap truncates the list on a cluster with many nodes */
+#define CSR_LIST_PATH "/apis/certificates.k8s.io/v1/certificatesigningrequests?fieldSelector=spec.signerName%%3D%s&limit=%d"
+#define CSR_LIST_LIMIT 100
+#define CSR_LIST_MAX_PAGES 100
+/* How long wait looks for kubelet's serving CSR once the Node exists (serverTLSBootstrap):
+ * kubelet asks for it right after registering. Only reported, never waited for: nothing
+ * approves kubelet-serving CSRs by default. */
+#define SERVING_CSR_LOOK_MS 10000ULL
 
 typedef enum CsrState { CSR_NONE, CSR_PENDING, CSR_APPROVED, CSR_ISSUED, CSR_DENIED, CSR_FAILED } CsrState;
 
@@ -91,50 +100,138 @@ static int csr_rank(CsrState s) {
         }
 }
 
-/* The kubelet client CSR this token made for this node that tells most: see below. */
-static int find_csr(HttpClient *http, const Kb *kb, char *name, size_t name_n, CsrState *state, char *reason,
-                    size_t reason_n, long *retry_after_s) {
+/* The CSR for signer that user made for this node and tells most (see below), page by
+ * page. */
+static int find_csr(HttpClient *http, const char *server, const ApiAuth *auth, const char *signer, const char *user,
+                    const char *node, char *name, size_t name_n, CsrState *state, char *reason, size_t reason_n,
+                    long *retry_after_s) {
+        ApiResult res = { .retry_after_s = -1 };
+        _cleanup_free_ char *best_created = NULL, *cont = NULL;
+        char signer_q[128];
+        int r = 0;
+
+        /* the signer names are fixed: escaping '/' is all they need */
+        size_t o = 0;
+        for (const char *p = signer; *p && o + 4 < sizeof signer_q; p++)
+                o += (size_t) snprintf(signer_q + o, sizeof signer_q - o, *p == '/' ? "%%2F" : "%c", *p);
+        *state = CSR_NONE;
+        for (unsigned page = 0; page < CSR_LIST_MAX_PAGES; page++) {
+                _cleanup_free_ char *path = strdup_printf(CSR_LIST_PATH "%s%s", signer_q, CSR_LIST_LIMIT,
+                                                          cont ? "&continue=" : "", cont ?: "");
+                if (!path)
+                        return -ENOMEM;
+                r = api_request(http, server, auth, "GET", path, NULL, &res);
+                *retry_after_s = r >= 0 ? res.retry_after_s : -1;
+                if (r < 0 || res.status != 200) {
+                        char d[600];
+                        log_debug("cannot list CSRs: %s", api_describe(r, &res, d, sizeof d));
+                        api_result_clear(&res);
+                        return r < 0 ? r : -EPROTO;
+                }
+                json_object *items = json_get(res.json, "items", NULL);
+                for (size_t i = 0; items && json_object_is_type(items, json_type_array) &&
+                                   i < json_object_array_length(items);
+                     i++) {
+                        json_object *csr = json_object_array_get_idx(items, i);
+                        const char *created = json_get_string(csr, "metadata", "creationTimestamp", NULL) ?: "";
+                        const char *request = json_get_string(csr, "spec", "request", NULL);
+                        if (!streq_ptr(json_get_string(csr, "spec", "signerName", NULL), signer) ||
+                            !streq_ptr(json_get_string(csr, "spec", "username", NULL), user) || !request ||
+                            !csr_is_for(request, node))
+                                continue;
+                        /* kubelet asks again after a denial, so the newest CSR alone hides it: a decision
+                         * outranks a pending request, an approval outranks a denial, and among equals the
+                         * newest counts (RFC 3339 in UTC sorts as text) */
+                        char why[256] = "";
+                        CsrState st = csr_state(csr, why, sizeof why);
+                        int rank = csr_rank(st), best = csr_rank(*state);
+                        if (best_created && (rank < best || (rank == best && strcmp(created, best_created) < 0)))
+                                continue;
+                        free(best_created);
+                        best_created = strdup(created);
+                        if (!best_created) {
+                                api_result_clear(&res);
+                                return -ENOMEM;
+                        }
+                        snprintf(name, name_n, "%s", json_get_string(csr, "metadata", "name", NULL) ?: "?");
+                        snprintf(reason, reason_n, "%s", why);
+                        *state = st;
+                }
+                const char *next = json_get_string(res.json, "metadata", "continue", NULL);
+                free(cont);
+                cont = NULL;
+                if (!isempty(next)) {
+                        /* base64: '+', '/' and '=' need escaping in a query */
+                        size_t n = strlen(next);
+                        cont = malloc(n * 3 + 1);
+                        if (!cont) {
+                                api_result_clear(&res);
+                                return -ENOMEM;
+                        }
+                        char *q = cont;
+                        for (const char *p = next; *p; p++)
+                                q += strchr("+/=", *p) ? sprintf(q, "%%%02X", (unsigned char) *p)
+                                                       : sprintf(q, "%c", *p);
+                }
+                api_result_clear(&res);
+                if (!cont)
+                        break;
+        }
+        return 0;
+}
+
+/* The kubelet client CSR this token made for this node. */
+static int find_client_csr(HttpClient *http, const Kb *kb, char *name, size_t name_n, CsrState *state, char *reason,
+                           size_t reason_n, long *retry_after_s) {
         const KbConfig *c = &kb->cfg;
         ApiAuth auth = { .ca = kb->ca, .bearer = c->v[KB_TOKEN].str };
-        ApiResult res = { .retry_after_s = -1 };
         char user[64];
         snprintf(user, sizeof user, "system:bootstrap:%.6s", c->v[KB_TOKEN].str);
+        return find_csr(http, kb_server(kb), &auth, KUBELET_SIGNER, user, c->v[KB_NODE_NAME].str, name, name_n, state,
+                        reason, reason_n, retry_after_s);
+}
 
-        int r = api_request(http, c->v[KB_SERVER].str, &auth, "GET", CSR_LIST_PATH, NULL, &res);
-        *retry_after_s = r >= 0 ? res.retry_after_s : -1;
-        if (r < 0 || res.status != 200) {
-                char d[600];
-                log_debug("cannot list CSRs: %s", api_describe(r, &res, d, sizeof d));
-                api_result_clear(&res);
-                return r < 0 ? r : -EPROTO;
+/* Does the KubeletConfiguration written for this node ask for a serving certificate? */
+static bool serving_bootstrap(const Kb *kb) {
+        json_object *o = NULL;
+        if (kubelet_config_build(&kb->cfg, kb->kubelet_base, &o) < 0)
+                return kb->cfg.v[KB_SERVER_TLS_BOOTSTRAP].b;
+        json_object *v = json_get(o, "serverTLSBootstrap", NULL);
+        bool b = v && json_object_get_boolean(v);
+        json_object_put(o);
+        return b;
+}
+
+/* serverTLSBootstrap: kubelet's serving CSR, read with its own certificate, reported as the
+ * client one is (nothing approves kubelet-serving CSRs by default, so say who must). */
+static void report_serving_csr(HttpClient *http, const KubeletCreds *creds, const char *node, Backoff *poll) {
+        ApiAuth auth = { .ca = creds->ca, .cert = creds->pem, .cert_len = creds->pem_len };
+        char user[300], csr[254] = "", reason[256] = "";
+        CsrState st = CSR_NONE;
+        long retry_after_s = -1;
+        unsigned long long until = now_ms() + SERVING_CSR_LOOK_MS;
+        snprintf(user, sizeof user, "system:node:%s", node);
+        for (;;) {
+                int r = find_csr(http, creds->server, &auth, SERVING_SIGNER, user, node, csr, sizeof csr, &st, reason,
+                                 sizeof reason, &retry_after_s);
+                if (r == -ENOMEM || (r >= 0 && st != CSR_NONE) || now_ms() >= until ||
+                    backoff_wait(poll, retry_after_ms(retry_after_s)) < 0)
+                        break;
         }
-        json_object *items = json_get(res.json, "items", NULL);
-        const char *best_created = NULL;
-        *state = CSR_NONE;
-        for (size_t i = 0; items && json_object_is_type(items, json_type_array) && i < json_object_array_length(items);
-             i++) {
-                json_object *csr = json_object_array_get_idx(items, i);
-                const char *created = json_get_string(csr, "metadata", "creationTimestamp", NULL) ?: "";
-                const char *request = json_get_string(csr, "spec", "request", NULL);
-                if (!streq_ptr(json_get_string(csr, "spec", "signerName", NULL), KUBELET_SIGNER) ||
-                    !streq_ptr(json_get_string(csr, "spec", "username", NULL), user) || !request ||
-                    !csr_is_for(request, c->v[KB_NODE_NAME].str))
-                        continue;
-                /* kubelet asks again after a denial, so the newest CSR alone hides it: a decision
-                 * outranks a pending request, an approval outranks a denial, and among equals the
-                 * newest counts (RFC 3339 in UTC sorts as text) */
-                char why[256] = "";
-                CsrState st = csr_state(csr, why, sizeof why);
-                int rank = csr_rank(st), best = csr_rank(*state);
-                if (best_created && (rank < best || (rank == best && strcmp(created, best_created) < 0)))
-                        continue;
-                best_created = created;
-                snprintf(name, name_n, "%s", json_get_string(csr, "metadata", "name", NULL) ?: "?");
-                snprintf(reason, reason_n, "%s", why);
-                *state = st;
-        }
-        api_result_clear(&res);
-        return 0;
+        if (st == CSR_PENDING)
+                log_notice("kubelet's serving certificate waits for CSR %s (signer %s): kube-controller-manager does "
+                           "not approve these; approve it (kubectl certificate approve %s) or run an approver, else "
+                           "kubectl logs/exec and metrics do not reach this node",
+                           csr, SERVING_SIGNER, csr);
+        else if (st == CSR_APPROVED || st == CSR_ISSUED)
+                log_info("kubelet's serving certificate CSR %s is %s", csr, st == CSR_ISSUED ? "signed" : "approved");
+        else if (st == CSR_DENIED || st == CSR_FAILED)
+                log_warning("kubelet's serving certificate CSR %s was %s%s%s", csr,
+                            st == CSR_DENIED ? "denied" : "failed", *reason ? ": " : "", reason);
+        else
+                log_notice("serverTLSBootstrap is on but kubelet has not asked for a serving certificate yet (signer "
+                           "%s): it needs an approver when it does",
+                           SERVING_SIGNER);
 }
 
 int phase_wait(Kb *kb) {
@@ -162,6 +259,8 @@ int phase_wait(Kb *kb) {
                         r = kubelet_creds_get_node(http, creds, detail, sizeof detail, &retry_after_s);
                         if (r == 1) {
                                 progress("Node %s is registered", node);
+                                if (serving_bootstrap(kb))
+                                        report_serving_csr(http, creds, node, &poll);
                                 return 0;
                         }
                         if (r == 0)
@@ -177,7 +276,8 @@ int phase_wait(Kb *kb) {
                         CsrState st = CSR_NONE;
                         csr_every = csr_every * 2 < WAIT_CSR_MAX_MS ? csr_every * 2 : WAIT_CSR_MAX_MS;
                         csr_due = now_ms() + csr_every;
-                        r = kb->ca ? find_csr(http, kb, csr, sizeof csr, &st, reason, sizeof reason, &retry_after_s)
+                        r = kb->ca ? find_client_csr(http, kb, csr, sizeof csr, &st, reason, sizeof reason,
+                                                     &retry_after_s)
                                    : -ENOKEY;
                         if (r < 0)
                                 snprintf(now, sizeof now, "waiting for kubelet to bootstrap");

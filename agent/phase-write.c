@@ -88,7 +88,7 @@ int phase_write(Kb *kb) {
         if (r < 0)
                 return r;
 
-        r = kubelet_config_render(&kb->cfg, &kubelet_cfg, &len);
+        r = kubelet_config_render(&kb->cfg, kb->kubelet_base, &kubelet_cfg, &len);
         if (r < 0)
                 return log_error_errno(r, "Failed to render the KubeletConfiguration: %m");
         r = write_node_file(kb, PATH_KUBELET_CONFIG, kubelet_cfg, len, 0644);
@@ -103,7 +103,7 @@ int phase_write(Kb *kb) {
                 return r;
 
         /* last: kubelet, if it is already crash-looping, starts bootstrapping only now */
-        r = kubeconfig_bootstrap_render(kb->cfg.v[KB_SERVER].str, kb->ca, kb->cfg.v[KB_TOKEN].str, &kubeconfig,
+        r = kubeconfig_bootstrap_render(kb_server(kb), kb->ca, kb->cfg.v[KB_TOKEN].str, &kubeconfig,
                                         &kubeconfig_len);
         if (r < 0)
                 return log_error_errno(r, "Failed to render the bootstrap kubeconfig: %m");

@@ -1,5 +1,7 @@
 #include "token-api.h"
 
+#include <ctype.h>
+
 #include "log.h"
 #include "secret.h"
 #include "token-secret.h"
@@ -55,6 +57,72 @@ int admin_unexpected(const char *what, const ApiResult *res) {
         char desc[600];
         return log_error_errno(-EPROTO, "%s: unexpected answer from the apiserver: %s", what,
                                api_describe(0, res, desc, sizeof desc));
+}
+
+/* The continue token percent-encoded for a query (it is base64: '+', '/', '='). */
+static char *query_escape(const char *s) {
+        static const char hex[] = "0123456789ABCDEF";
+        char *out = malloc(strlen(s) * 3 + 1), *o = out;
+        for (; out && *s; s++) {
+                unsigned char c = (unsigned char) *s;
+                if (isalnum(c) || strchr("-._~", c))
+                        *o++ = (char) c;
+                else {
+                        *o++ = '%';
+                        *o++ = hex[c >> 4];
+                        *o++ = hex[c & 15];
+                }
+        }
+        if (o)
+                *o = 0;
+        return out;
+}
+
+int admin_list(AdminClient *a, const char *what, const char *path, ApiResult *res, json_object **ret_items) {
+        const char *sep = strchr(path, '?') ? "&" : "?";
+        _cleanup_free_ char *first = strdup_printf("%s%slimit=%d", path, sep, ADMIN_LIST_LIMIT);
+        if (!first)
+                return -ENOMEM;
+        int r = admin_request(a, what, "GET", first, NULL, res);
+        if (r < 0)
+                return r;
+        json_object *items = json_get(res->json, "items", NULL);
+        if (res->status != 200 || !items || !json_object_is_type(items, json_type_array))
+                return admin_unexpected(what, res);
+        /* more pages: their items join the first page's array (referenced, so that wiping
+         * res wipes them all); each page's raw body is wiped at once */
+        for (unsigned page = 1;; page++) {
+                const char *cont = json_get_string(res->json, "metadata", "continue", NULL);
+                if (isempty(cont))
+                        break;
+                if (page >= ADMIN_LIST_MAX_PAGES)
+                        return log_error_errno(-EFBIG, "%s: more than %d pages of %d; giving up", what,
+                                               ADMIN_LIST_MAX_PAGES, ADMIN_LIST_LIMIT);
+                _cleanup_free_ char *esc = query_escape(cont);
+                _cleanup_free_ char *next = esc ? strdup_printf("%s&continue=%s", first, esc) : NULL;
+                if (!next)
+                        return -ENOMEM;
+                ApiResult more = { .retry_after_s = -1 };
+                r = admin_request(a, what, "GET", next, NULL, &more);
+                json_object *more_items = r >= 0 ? json_get(more.json, "items", NULL) : NULL;
+                if (r >= 0 && (more.status != 200 || !more_items || !json_object_is_type(more_items, json_type_array)))
+                        r = admin_unexpected(what, &more);
+                for (size_t i = 0; r >= 0 && i < json_object_array_length(more_items); i++)
+                        if (json_object_array_add(items, json_object_get(json_object_array_get_idx(more_items, i))) < 0)
+                                r = -ENOMEM;
+                /* the next page's token, into res, before more goes */
+                json_object *meta = r >= 0 ? json_get(more.json, "metadata", NULL) : NULL;
+                if (r >= 0)
+                        json_object_object_add(res->json, "metadata", json_object_get(meta));
+                if (r < 0)
+                        json_wipe_strings(more.json);
+                secret_wipe(more.body, more.body_len);
+                api_result_clear(&more);
+                if (r < 0)
+                        return r;
+        }
+        *ret_items = items;
+        return 0;
 }
 
 void admin_result_wipe(ApiResult *res) {

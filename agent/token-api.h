@@ -22,6 +22,14 @@ typedef struct AdminClient {
  * api_request_retry() returned (unreachable: -ECONNREFUSED, -ETIMEDOUT, ...). */
 int admin_request(AdminClient *a, const char *what, const char *method, const char *path, json_object *body,
                   ApiResult *res);
+/* Items per page of admin_list(): a page of token Secrets or bindings stays far below the
+ * HTTP module's 1 MiB cap, however many the cluster has. */
+#define ADMIN_LIST_LIMIT 250
+#define ADMIN_LIST_MAX_PAGES 400
+/* A whole list, page by page (limit/continue, as client-go's pager): 0 and the items of
+ * every page in *ret_items, owned by res (wipe it with admin_result_wipe() if they carry
+ * secrets: every page's raw body is wiped as it is read). path may carry a query. */
+int admin_list(AdminClient *a, const char *what, const char *path, ApiResult *res, json_object **ret_items);
 /* Logs an answer the caller did not expect; returns -EPROTO. */
 int admin_unexpected(const char *what, const ApiResult *res);
 /* The apiserver's clock now (the last Date header carried forward), else ours: the

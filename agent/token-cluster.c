@@ -20,21 +20,29 @@
  * because the operator is waiting at a terminal. */
 #define SIGNED_POLL_CAP_MS 2000UL
 
+#define GET_NODES_ROLE "kubeadm:get-nodes"
+#define KUBELET_CONFIG_ROLE "kubeadm:kubelet-config"
+
 typedef struct SeedBinding {
         const char *name;     /* kubeadm's (cmd/kubeadm/app/phases/bootstraptoken/node/tlsbootstrap.go) */
         const char *fallback; /* ours, when kubeadm's name is taken by something else */
         const char *role;
-        const char *group;
+        const char *group; /* NULL: the token's group (token_bind_group()) */
 } SeedBinding;
 
 static const SeedBinding seed_bindings[] = {
-        { "kubeadm:kubelet-bootstrap", "kubeboot:kubelet-bootstrap", "system:node-bootstrapper",
-          "system:bootstrappers" },
+        { "kubeadm:kubelet-bootstrap", "kubeboot:kubelet-bootstrap", "system:node-bootstrapper", NULL },
         { "kubeadm:node-autoapprove-bootstrap", "kubeboot:node-autoapprove-bootstrap",
-          "system:certificates.k8s.io:certificatesigningrequests:nodeclient", "system:bootstrappers" },
+          "system:certificates.k8s.io:certificatesigningrequests:nodeclient", NULL },
         { "kubeadm:node-autoapprove-certificate-rotation", "kubeboot:node-autoapprove-certificate-rotation",
           "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient", "system:nodes" },
+        /* kubeadm join checks for a Ready Node of its name with this (join/kubelet.go) */
+        { GET_NODES_ROLE, "kubeboot:get-nodes", GET_NODES_ROLE, NULL },
 };
+
+const char *token_bind_group(char *const *groups) {
+        return groups && groups[0] ? groups[0] : TOKEN_DEFAULT_GROUP;
+}
 
 static json_object *managed_meta(const char *name, const char *ns) {
         json_object *meta = json_object_new_object(), *labels = json_object_new_object();
@@ -71,8 +79,9 @@ static json_object *subjects_one(const char *kind, const char *name) {
         return a;
 }
 
-/* Does binding b grant ClusterRole role to Group group? */
-static bool binding_equivalent(json_object *b, const char *role, const char *group) {
+/* Does binding b grant ClusterRole role to Group group, or (groups non-NULL) to a group a
+ * token with these extra groups is in: system:bootstrappers or one of them? */
+static bool binding_equivalent(json_object *b, const char *role, const char *group, char *const *groups) {
         if (!streq_ptr(json_get_string(b, "roleRef", "kind", NULL), "ClusterRole") ||
             !streq_ptr(json_get_string(b, "roleRef", "name", NULL), role))
                 return false;
@@ -82,8 +91,11 @@ static bool binding_equivalent(json_object *b, const char *role, const char *gro
         for (size_t i = 0; i < json_object_array_length(subjects); i++) {
                 json_object *s = json_object_array_get_idx(subjects, i);
                 const char *ag = json_get_string(s, "apiGroup", NULL);
-                if (streq_ptr(json_get_string(s, "kind", NULL), "Group") &&
-                    streq_ptr(json_get_string(s, "name", NULL), group) && (isempty(ag) || streq(ag, RBAC_GROUP)))
+                const char *name = json_get_string(s, "name", NULL);
+                if (!streq_ptr(json_get_string(s, "kind", NULL), "Group") || !(isempty(ag) || streq(ag, RBAC_GROUP)))
+                        continue;
+                if (streq_ptr(name, group) || (groups && (streq_ptr(name, TOKEN_DEFAULT_GROUP) ||
+                                                          strv_contains(groups, name))))
                         return true;
         }
         return false;
@@ -99,16 +111,16 @@ static json_object *binding_named(json_object *items, const char *name) {
         return NULL;
 }
 
-static int create_binding(AdminClient *a, const SeedBinding *s, const char *name) {
+static int create_binding(AdminClient *a, const SeedBinding *s, const char *group, const char *name) {
         ApiResult res = { .retry_after_s = -1 };
         json_object *b = rbac_object("ClusterRoleBinding", name, NULL);
         json_object_object_add(b, "roleRef", role_ref("ClusterRole", s->role));
-        json_object_object_add(b, "subjects", subjects_one("Group", s->group));
+        json_object_object_add(b, "subjects", subjects_one("Group", group));
 
         int r = admin_request(a, "creating ClusterRoleBinding", "POST", CRB_PATH, b, &res);
         if (r >= 0) {
                 if (res.status == 201 || res.status == 200)
-                        log_info("created ClusterRoleBinding %s (%s for group %s)", name, s->role, s->group);
+                        log_info("created ClusterRoleBinding %s (%s for group %s)", name, s->role, group);
                 else if (res.status == 409)
                         /* made meanwhile by someone else, most likely the same */
                         log_warning("ClusterRoleBinding %s appeared meanwhile; left as it is", name);
@@ -120,45 +132,161 @@ static int create_binding(AdminClient *a, const SeedBinding *s, const char *name
         return r;
 }
 
-int token_ensure_bindings(AdminClient *a) {
+/* The ClusterRole kubeadm:get-nodes (get Nodes), unless it exists. */
+static int ensure_get_nodes_role(AdminClient *a) {
         ApiResult res = { .retry_after_s = -1 };
-        int r = admin_request(a, "listing ClusterRoleBindings", "GET", CRB_PATH, NULL, &res);
+        json_object *role = rbac_object("ClusterRole", GET_NODES_ROLE, NULL);
+        json_object *rules = json_object_new_array(), *rule = json_object_new_object();
+        json_object *verbs = json_object_new_array(), *groups = json_object_new_array(),
+                    *resources = json_object_new_array();
+        json_object_array_add(verbs, json_object_new_string("get"));
+        json_object_array_add(groups, json_object_new_string(""));
+        json_object_array_add(resources, json_object_new_string("nodes"));
+        json_object_object_add(rule, "verbs", verbs);
+        json_object_object_add(rule, "apiGroups", groups);
+        json_object_object_add(rule, "resources", resources);
+        json_object_array_add(rules, rule);
+        json_object_object_add(role, "rules", rules);
+        int r = admin_request(a, "creating ClusterRole " GET_NODES_ROLE, "POST", "/apis/" RBAC_GROUP "/v1/clusterroles",
+                              role, &res);
+        if (r >= 0) {
+                if (res.status == 201 || res.status == 200)
+                        log_info("created ClusterRole %s", GET_NODES_ROLE);
+                else if (res.status != 409) /* kubeadm's, or an earlier run's */
+                        r = admin_unexpected("creating ClusterRole " GET_NODES_ROLE, &res);
+        }
+        json_object_put(role);
+        api_result_clear(&res);
+        return r;
+}
+
+/* Bindings for kubeadm's group (or all of system:bootstrappers) go under kubeadm's names;
+ * for another group under kubeboot's name plus the group, so that each group of tokens
+ * gets its own and none takes kubeadm's name from the others. */
+static char *binding_name(const SeedBinding *s, const char *group) {
+        if (s->group || streq(group, TOKEN_KUBEADM_GROUP) || streq(group, TOKEN_DEFAULT_GROUP))
+                return strdup(s->name);
+        return strdup_printf("%s:%s", s->fallback, group);
+}
+
+int token_ensure_bindings(AdminClient *a, char *const *groups) {
+        ApiResult res = { .retry_after_s = -1 };
+        json_object *items = NULL;
+        int r = admin_list(a, "listing ClusterRoleBindings", CRB_PATH, &res, &items);
         if (r < 0)
                 goto finish;
-        json_object *items = json_get(res.json, "items", NULL);
-        if (res.status != 200 || !items || !json_object_is_type(items, json_type_array)) {
-                r = admin_unexpected("listing ClusterRoleBindings", &res);
-                goto finish;
-        }
         for (size_t i = 0; i < ELEMENTSOF(seed_bindings); i++) {
                 const SeedBinding *s = &seed_bindings[i];
+                const char *group = s->group ?: token_bind_group(groups);
                 const char *found = NULL;
                 for (size_t j = 0; j < json_object_array_length(items) && !found; j++) {
                         json_object *b = json_object_array_get_idx(items, j);
-                        if (binding_equivalent(b, s->role, s->group))
+                        if (binding_equivalent(b, s->role, group, s->group ? NULL : groups))
                                 found = json_get_string(b, "metadata", "name", NULL) ?: "?";
                 }
                 if (found) {
-                        log_debug("ClusterRoleBinding %s already grants %s to %s", found, s->role, s->group);
+                        log_debug("ClusterRoleBinding %s already grants %s to the token's groups", found, s->role);
                         continue;
                 }
-                const char *name = s->name;
+                if (streq(s->role, GET_NODES_ROLE)) {
+                        r = ensure_get_nodes_role(a);
+                        if (r < 0)
+                                goto finish;
+                }
+                _cleanup_free_ char *own = binding_name(s, group);
+                if (!own) {
+                        r = -ENOMEM;
+                        goto finish;
+                }
+                const char *name = own;
                 if (binding_named(items, name)) {
+                        if (!streq(name, s->name)) {
+                                r = log_error_errno(-EEXIST,
+                                                    "ClusterRoleBinding %s exists but does not grant %s to group %s: "
+                                                    "fix or delete it",
+                                                    name, s->role, group);
+                                goto finish;
+                        }
                         name = s->fallback;
                         if (binding_named(items, name)) {
                                 r = log_error_errno(-EEXIST,
                                                     "ClusterRoleBindings %s and %s exist but do not grant %s to "
                                                     "group %s: fix or delete one of them",
-                                                    s->name, s->fallback, s->role, s->group);
+                                                    s->name, s->fallback, s->role, group);
                                 goto finish;
                         }
                         log_warning("ClusterRoleBinding %s exists with other contents; creating %s", s->name, name);
                 }
-                r = create_binding(a, s, name);
+                r = create_binding(a, s, group, name);
                 if (r < 0)
                         goto finish;
         }
         r = 0;
+finish:
+        api_result_clear(&res);
+        return r;
+}
+
+int token_ensure_kubelet_config_rbac(AdminClient *a, char *const *groups) {
+        ApiResult res = { .retry_after_s = -1 };
+        int r = admin_request(a, "reading kube-system/kubelet-config", "GET",
+                              "/api/v1/namespaces/kube-system/configmaps/kubelet-config", NULL, &res);
+        if (r < 0)
+                goto finish;
+        if (res.status == 404) {
+                log_debug("no kube-system/kubelet-config: nodes use their own kubelet configuration");
+                r = 0;
+                goto finish;
+        }
+        if (res.status != 200) {
+                r = admin_unexpected("reading kube-system/kubelet-config", &res);
+                goto finish;
+        }
+        /* as cmd/kubeadm/app/phases/kubelet/config.go createConfigMapRBACRules */
+        json_object *role = rbac_object("Role", KUBELET_CONFIG_ROLE, "kube-system");
+        json_object *rules = json_object_new_array(), *rule = json_object_new_object();
+        json_object *verbs = json_object_new_array(), *ag = json_object_new_array(),
+                    *resources = json_object_new_array(), *names = json_object_new_array();
+        json_object_array_add(verbs, json_object_new_string("get"));
+        json_object_array_add(ag, json_object_new_string(""));
+        json_object_array_add(resources, json_object_new_string("configmaps"));
+        json_object_array_add(names, json_object_new_string("kubelet-config"));
+        json_object_object_add(rule, "verbs", verbs);
+        json_object_object_add(rule, "apiGroups", ag);
+        json_object_object_add(rule, "resources", resources);
+        json_object_object_add(rule, "resourceNames", names);
+        json_object_array_add(rules, rule);
+        json_object_object_add(role, "rules", rules);
+        json_object *binding = rbac_object("RoleBinding", KUBELET_CONFIG_ROLE, "kube-system");
+        json_object_object_add(binding, "roleRef", role_ref("Role", KUBELET_CONFIG_ROLE));
+        json_object *subjects = subjects_one("Group", "system:nodes"), *more = subjects_one("Group", token_bind_group(groups));
+        json_object_array_add(subjects, json_object_get(json_object_array_get_idx(more, 0)));
+        json_object_put(more);
+        json_object_object_add(binding, "subjects", subjects);
+
+        static const struct {
+                const char *kind, *path;
+        } kinds[] = {
+                { "Role", "/apis/" RBAC_GROUP "/v1/namespaces/kube-system/roles" },
+                { "RoleBinding", "/apis/" RBAC_GROUP "/v1/namespaces/kube-system/rolebindings" },
+        };
+        json_object *objs[] = { role, binding };
+        for (size_t i = 0; i < ELEMENTSOF(kinds) && r >= 0; i++) {
+                char what[96];
+                snprintf(what, sizeof what, "creating %s kube-system/%s", kinds[i].kind, KUBELET_CONFIG_ROLE);
+                r = admin_request(a, what, "POST", kinds[i].path, objs[i], &res);
+                if (r < 0)
+                        break;
+                if (res.status == 201 || res.status == 200)
+                        log_info("created %s kube-system/%s", kinds[i].kind, KUBELET_CONFIG_ROLE);
+                else if (res.status == 409)
+                        log_debug("%s kube-system/%s exists (kubeadm's); left as it is", kinds[i].kind,
+                                  KUBELET_CONFIG_ROLE);
+                else
+                        r = admin_unexpected(what, &res);
+        }
+        json_object_put(role);
+        json_object_put(binding);
 finish:
         api_result_clear(&res);
         return r;
@@ -478,13 +606,6 @@ int token_delete_secret(AdminClient *a, const char *id) {
 }
 
 int token_list_secrets(AdminClient *a, ApiResult *ret_res, json_object **ret_items) {
-        int r = admin_request(a, "listing bootstrap tokens", "GET",
-                              SECRETS_PATH "?fieldSelector=type%3D" "bootstrap.kubernetes.io%2Ftoken", NULL, ret_res);
-        if (r < 0)
-                return r;
-        json_object *items = json_get(ret_res->json, "items", NULL);
-        if (ret_res->status != 200 || !items || !json_object_is_type(items, json_type_array))
-                return admin_unexpected("listing bootstrap tokens", ret_res);
-        *ret_items = items;
-        return 0;
+        return admin_list(a, "listing bootstrap tokens",
+                          SECRETS_PATH "?fieldSelector=type%3D" "bootstrap.kubernetes.io%2Ftoken", ret_res, ret_items);
 }

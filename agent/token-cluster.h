@@ -7,10 +7,22 @@
 #include "token-api.h"
 #include "token-secret.h"
 
-/* The three ClusterRoleBindings of the TLS-bootstrapping guide. An equivalent binding
- * (same ClusterRole, same Group among its subjects) under any name counts; missing ones
- * are created under kubeadm's names, or kubeboot: ones where kubeadm's name is taken. */
-int token_ensure_bindings(AdminClient *a);
+/* The group new bindings name for a token with these extra groups: the first, else
+ * system:bootstrappers. */
+const char *token_bind_group(char *const *groups);
+
+/* The ClusterRoleBindings kubeadm makes for its tokens (node-bootstrapper, auto-approval of
+ * node client CSRs, kubeadm:get-nodes, with that ClusterRole) for a token with these extra
+ * groups, and auto-approval of renewals for system:nodes. An equivalent binding (same
+ * ClusterRole, a group the token is in among its subjects) under any name counts; missing
+ * ones are created for token_bind_group() under kubeadm's names, or kubeboot: ones where
+ * kubeadm's name is taken. */
+int token_ensure_bindings(AdminClient *a, char *const *groups);
+
+/* When kube-system/kubelet-config exists (a kubeadm cluster): the Role and RoleBinding
+ * kubeadm:kubelet-config that let system:nodes and the token's group read it, unless they
+ * exist. */
+int token_ensure_kubelet_config_rbac(AdminClient *a, char *const *groups);
 
 /* kube-public/cluster-info publishing server and ca as kubeadm's clusterinfo phase
  * writes it, and the Role/RoleBinding that let anonymous users read it. An existing one

@@ -19,6 +19,11 @@
 /* The label every object kubeboot creates carries (app.kubernetes.io's convention). */
 #define TOKEN_MANAGED_BY_KEY "app.kubernetes.io/managed-by"
 #define TOKEN_MANAGED_BY_VALUE "kubeboot"
+/* Every bootstrap token is in this group (staging/src/k8s.io/cluster-bootstrap/token/api). */
+#define TOKEN_DEFAULT_GROUP "system:bootstrappers"
+/* The extra group `kubeadm token create` gives its tokens by default, and the group its
+ * bindings name (cmd/kubeadm/app/constants NodeBootstrapTokenAuthGroup). */
+#define TOKEN_KUBEADM_GROUP "system:bootstrappers:kubeadm:default-node-token"
 
 enum {
         TOKEN_USAGE_AUTHENTICATION = 1 << 0,

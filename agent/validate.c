@@ -83,7 +83,8 @@ cleanup:
 }
 
 int validate_ca_pin(const char *s, char *why, size_t n) {
-        const char *hex = startswith(s, "sha256:");
+        /* kubeadm's pubkeypin lowercases the format before comparing: SHA256: is fine */
+        const char *hex = strncasecmp(s, "sha256:", 7) == 0 ? s + 7 : NULL;
         if (!hex)
                 return why_invalid(why, n, "\"%s\" is not a CA pin (expected sha256:<64 hex digits>)", s);
         if (strlen(hex) != 64 || !all_in(hex, 64, HEX))
@@ -267,6 +268,15 @@ int validate_cri_endpoint(const char *s, char *why, size_t n) {
         if (!path || path[0] != '/' || path[1] == 0)
                 return why_invalid(why, n, "\"%s\" is not a CRI endpoint (expected unix:///path/to/socket)", s);
         for (const char *p = path; *p; p++)
+                if (!isgraph((unsigned char) *p))
+                        return why_invalid(why, n, "\"%s\" contains white space or control characters", s);
+        return 0;
+}
+
+int validate_abs_path(const char *s, char *why, size_t n) {
+        if (s[0] != '/' || s[1] == 0)
+                return why_invalid(why, n, "\"%s\" is not an absolute path", s);
+        for (const char *p = s; *p; p++)
                 if (!isgraph((unsigned char) *p))
                         return why_invalid(why, n, "\"%s\" contains white space or control characters", s);
         return 0;

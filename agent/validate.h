@@ -24,6 +24,8 @@ int validate_taint(const char *s, char *why, size_t n);
 int validate_provider_id(const char *s, char *why, size_t n);
 /* A CRI endpoint: unix:///absolute/path. */
 int validate_cri_endpoint(const char *s, char *why, size_t n);
+/* An absolute file path without white space. */
+int validate_abs_path(const char *s, char *why, size_t n);
 /* An absolute file path, a PEM certificate, or base64 of one (form only; contents are
  * parsed when the CA is loaded). */
 int validate_ca_cert_form(const char *s, char *why, size_t n);

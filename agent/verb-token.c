@@ -59,7 +59,8 @@ static int parse_create_args(const KbOptions *o, CreateArgs *c) {
         c->ttl_s = (ms + 999) / 1000;
         if (token_parse_usages(o->usages ?: DEFAULT_USAGES, &c->spec.usages, why, sizeof why) < 0)
                 return usage("--usages: %s", why);
-        int r = token_parse_groups(o->groups ?: "", &c->spec.groups, why, sizeof why);
+        /* kubeadm token create's default: the group its bindings name */
+        int r = token_parse_groups(o->groups ?: TOKEN_KUBEADM_GROUP, &c->spec.groups, why, sizeof why);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
@@ -238,7 +239,10 @@ static int token_create(Kb *kb) {
                 return log_error_errno(r, "Failed to compute the CA pin: %m");
 
         AdminClient *a = &admin.client;
-        r = token_ensure_bindings(a);
+        r = token_ensure_bindings(a, args.spec.groups);
+        if (r < 0)
+                return r;
+        r = token_ensure_kubelet_config_rbac(a, args.spec.groups);
         if (r < 0)
                 return r;
         r = token_ensure_cluster_info(a, want_server, ca, o->server != NULL, args.ca != NULL, &server);

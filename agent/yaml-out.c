@@ -166,6 +166,26 @@ void yo_uint(YamlOut *y, unsigned long long u) {
                                           1, 0, YAML_PLAIN_SCALAR_STYLE));
 }
 
+void yo_int(YamlOut *y, long long i) {
+        char s[32];
+        snprintf(s, sizeof s, "%lld", i);
+        yo_number(y, s);
+}
+
+void yo_number(YamlOut *y, const char *s) {
+        yaml_event_t ev;
+        emit(y, &ev,
+             yaml_scalar_event_initialize(&ev, NULL, (yaml_char_t *) YAML_INT_TAG, (yaml_char_t *) s, (int) strlen(s),
+                                          1, 0, YAML_PLAIN_SCALAR_STYLE));
+}
+
+void yo_null(YamlOut *y) {
+        yaml_event_t ev;
+        emit(y, &ev,
+             yaml_scalar_event_initialize(&ev, NULL, (yaml_char_t *) YAML_NULL_TAG, (yaml_char_t *) "null", 4, 1, 0,
+                                          YAML_PLAIN_SCALAR_STYLE));
+}
+
 void yo_kv_str(YamlOut *y, const char *k, const char *v) {
         yo_str(y, k);
         yo_str(y, v);

@@ -24,6 +24,10 @@ void yo_seq_end(YamlOut *y);
 void yo_str(YamlOut *y, const char *s);
 void yo_bool(YamlOut *y, bool b);
 void yo_uint(YamlOut *y, unsigned long long u);
+void yo_int(YamlOut *y, long long i);
+/* A number already formatted (plain, untagged). */
+void yo_number(YamlOut *y, const char *s);
+void yo_null(YamlOut *y);
 /* key: "value" and friends, inside a mapping */
 void yo_kv_str(YamlOut *y, const char *k, const char *v);
 void yo_kv_bool(YamlOut *y, const char *k, bool b);

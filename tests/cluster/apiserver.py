@@ -571,15 +571,50 @@ class ApiServer:
         if ns:
             self._require_ns(ns)
         objs, rv = self.store.list(res.name, ns if res.namespaced and ns else None)
-        objs = [self._obj_out(res, o) for o in objs if self._matches(lreqs, freqs, o)]
+        objs = [o for o in objs if self._matches(lreqs, freqs, o)]
+        objs, cont, rv = self._page(objs, query, rv)
+        objs = [self._obj_out(res, o) for o in objs]
         if self._wants_table(h):
             t = R.table(res, objs, rv, query.get("includeObject", ["Metadata"])[0], self.clock())
             return self._send(h, 200, t, "application/json;as=Table;v=v1;g=meta.k8s.io")
         for o in objs:
             o.pop("kind", None)
             o.pop("apiVersion", None)
+        meta = {"resourceVersion": rv}
+        if cont:
+            meta["continue"] = cont
         return self._send(h, 200, {"kind": res.kind + "List", "apiVersion": res.api_version,
-                                   "metadata": {"resourceVersion": rv}, "items": objs})
+                                   "metadata": meta, "items": objs})
+
+    @staticmethod
+    def _page(objs, query, rv):
+        """limit/continue as the storage layer pages a list (staging/src/k8s.io/apiserver/pkg/
+        storage/etcd3/store.go GetList, .../storage/continue.go): at most `limit` items, and an
+        opaque continue token (the last key and the list's resourceVersion) when more remain;
+        a malformed token is 400. Unlike etcd, a continued list reads the current objects, not
+        a snapshot at the first page's resourceVersion."""
+        cont = query.get("continue", [""])[0]
+        start = None
+        if cont:
+            try:
+                tok = json.loads(base64.b64decode(cont, validate=True))
+                start, rv = (tok["ns"], tok["start"]), str(tok["rv"])
+            except Exception:
+                raise am.bad_request("continue key is not valid: incorrect encoded start resourceVersion "
+                                     "(version meta.k8s.io/v1)")
+        key = lambda o: ((o["metadata"].get("namespace") or ""), o["metadata"]["name"])  # noqa: E731
+        if start is not None:
+            objs = [o for o in objs if key(o) > start]
+        try:
+            limit = int(query.get("limit", ["0"])[0] or 0)
+        except ValueError:
+            limit = 0
+        if limit <= 0 or len(objs) <= limit:
+            return objs, None, rv
+        last = key(objs[limit - 1])
+        tok = base64.b64encode(json.dumps({"v": "meta.k8s.io/v1", "rv": int(rv), "ns": last[0],
+                                           "start": last[1]}).encode()).decode()
+        return objs[:limit], tok, rv
 
     def _watch(self, h, ri, res, query, body):
         lreqs, freqs = self._selectors(res, query)

@@ -87,8 +87,8 @@ def token_groups(secret):
     groups = {BOOTSTRAP_DEFAULT_GROUP}
     data = secret_data(secret, "auth-extra-groups")
     if data:
+        # strings.Split, no trimming: " system:bootstrappers:x" is an invalid group upstream
         for g in data.split(","):
-            g = g.strip()
             if not BOOTSTRAP_GROUP_RE.match(g):
                 raise ValueError('bootstrap group "%s" is invalid (must match %s)'
                                  % (g, BOOTSTRAP_GROUP_RE.pattern))
@@ -97,10 +97,11 @@ def token_groups(secret):
 
 
 class Authenticator:
-    def __init__(self, store, clock, log):
+    def __init__(self, store, clock, log, lag=lambda: 0):
         self.store = store
         self.clock = clock
         self.log = log
+        self.lag = lag   # seconds the informer's view of Secrets trails the store
 
     def authenticate(self, peercert, authorization_header):
         """Returns a User, or None meaning 401 Unauthorized."""
@@ -138,6 +139,12 @@ class Authenticator:
         token_id, token_secret = m.group(1), m.group(2)
         name = "bootstrap-token-" + token_id
         secret = self.store.peek("secrets", "kube-system", name)
+        lag = float(self.lag() or 0)
+        if secret is not None and lag > 0:
+            # the informer has not delivered this Secret yet: the lister does not have it
+            created = parse_rfc3339(secret["metadata"].get("creationTimestamp") or "")
+            if created + lag > self.clock():
+                secret = None
         if secret is None:
             self.log("No secret of name %s to match bootstrap bearer token" % name)
             return None

@@ -19,6 +19,7 @@ See README.md beside this file.
 
 import argparse
 import base64
+import copy
 import datetime
 import http.server
 import json
@@ -130,6 +131,7 @@ class ClusterDouble:
         self._alt_ca_pem = None
         self._started = False
         self._lock = threading.RLock()
+        self._timers = []   # delayed steps of a control plane still coming up
 
     # ------------------------------------------------------------ lifecycle
     def _log(self, msg):
@@ -159,7 +161,8 @@ class ClusterDouble:
 
         self.store = Store(self.clock)
         self._preload()
-        authn = auth.Authenticator(self.store, self.clock, self._log)
+        authn = auth.Authenticator(self.store, self.clock, self._log,
+                                   lag=lambda: self.faults.token_auth_lag_seconds)
         self.authz = auth.Authorizer(self.store)
         self.api = ApiServer(self.store, self.faults, self.clock, authn, self.authz,
                              self.ca_cert_path, self.serving_cert_path, self.serving_key_path,
@@ -180,6 +183,10 @@ class ClusterDouble:
         if not self._started:
             return
         self._started = False
+        for t in self._timers:
+            t.cancel()
+            t.join()
+        self._timers = []
         if self._control:
             self._control.shutdown()
             self._control.server_close()
@@ -327,10 +334,149 @@ class ClusterDouble:
             except am.ApiError:
                 pass
 
-    def publish_cluster_info(self, server=None):
+    # ------------------------------------------------------------ a cluster made by kubeadm
+    KUBEADM_TOKEN_GROUP = "system:bootstrappers:kubeadm:default-node-token"
+    # the KubeletConfiguration `kubeadm init` (1.31) uploads: componentconfigs/kubelet.go
+    # Default() marshalled, zero values included (containerRuntimeEndpoint: "", 0s durations)
+    KUBEADM_KUBELET_CONFIG = """apiVersion: kubelet.config.k8s.io/v1beta1
+authentication:
+  anonymous:
+    enabled: false
+  webhook:
+    cacheTTL: 0s
+    enabled: true
+  x509:
+    clientCAFile: /etc/kubernetes/pki/ca.crt
+authorization:
+  mode: Webhook
+  webhook:
+    cacheAuthorizedTTL: 0s
+    cacheUnauthorizedTTL: 0s
+cgroupDriver: systemd
+clusterDNS:
+- 10.96.0.10
+clusterDomain: cluster.local
+containerRuntimeEndpoint: ""
+cpuManagerReconcilePeriod: 0s
+crashLoopBackOff: {}
+evictionPressureTransitionPeriod: 0s
+fileCheckFrequency: 0s
+healthzBindAddress: 127.0.0.1
+healthzPort: 10248
+httpCheckFrequency: 0s
+imageMaximumGCAge: 0s
+imageMinimumGCAge: 0s
+kind: KubeletConfiguration
+logging:
+  flushFrequency: 0
+  options:
+    json:
+      infoBufferSize: "0"
+    text:
+      infoBufferSize: "0"
+  verbosity: 0
+memorySwap: {}
+nodeStatusReportFrequency: 0s
+nodeStatusUpdateFrequency: 0s
+resolvConf: /run/systemd/resolve/resolv.conf
+rotateCertificates: true
+runtimeRequestTimeout: 0s
+shutdownGracePeriod: 0s
+shutdownGracePeriodCriticalPods: 0s
+staticPodPath: /etc/kubernetes/manifests
+streamingConnectionIdleTimeout: 0s
+syncFrequency: 0s
+volumeStatsAggPeriod: 0s
+"""
+
+    def publish_kubelet_config(self, kubelet_yaml=None, rbac=True):
+        """kube-system/kubelet-config (data key "kubelet") and, with rbac, the Role/RoleBinding
+        kubeadm:kubelet-config letting system:nodes and kubeadm's token group get it, as
+        cmd/kubeadm/app/phases/kubelet/config.go (CreateConfigMap, createConfigMapRBACRules)."""
+        cm = {"apiVersion": "v1", "kind": "ConfigMap",
+              "metadata": {"name": "kubelet-config", "namespace": "kube-system"},
+              "data": {"kubelet": kubelet_yaml if kubelet_yaml is not None else self.KUBEADM_KUBELET_CONFIG}}
+        objs = [(("", "configmaps"), cm)]
+        if rbac:
+            objs += self._configmap_role("kube-system", "kubeadm:kubelet-config", "kubelet-config",
+                                         [auth.NODES_GROUP, self.KUBEADM_TOKEN_GROUP])
+        self._create_all("kube-system", objs)
+
+    @staticmethod
+    def _configmap_role(ns, name, cm, groups):
+        role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+                "metadata": {"name": name, "namespace": ns},
+                "rules": [{"verbs": ["get"], "apiGroups": [""], "resources": ["configmaps"],
+                           "resourceNames": [cm]}]}
+        binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                   "metadata": {"name": name, "namespace": ns},
+                   "roleRef": {"apiGroup": RBAC_GROUP, "kind": "Role", "name": name},
+                   "subjects": [{"kind": "Group", "apiGroup": RBAC_GROUP, "name": g} for g in groups]}
+        return [((RBAC_GROUP, "roles"), role), ((RBAC_GROUP, "rolebindings"), binding)]
+
+    def seed_kubeadm(self, kubelet_yaml=None):
+        """What `kubeadm init` leaves for joining nodes: its bootstrap-token bindings for the
+        group system:bootstrappers:kubeadm:default-node-token and renewals for system:nodes
+        (cmd/kubeadm/app/phases/bootstraptoken/node/tlsbootstrap.go), the kubeadm:get-nodes
+        ClusterRole and binding (AllowBootstrapTokensToGetNodes), kubelet-config and its Role
+        (phases/kubelet/config.go), kubeadm-config and kubeadm:nodes-kubeadm-config
+        (phases/uploadconfig), cluster-info and its Role (clusterinfo.go). Returns a token as
+        `kubeadm token create` makes it (auth-extra-groups = that group)."""
+        g = self.KUBEADM_TOKEN_GROUP
+        crbs = [auth.cluster_role_binding("kubeadm:kubelet-bootstrap", "system:node-bootstrapper", [g]),
+                auth.cluster_role_binding("kubeadm:node-autoapprove-bootstrap",
+                                          "system:certificates.k8s.io:certificatesigningrequests:nodeclient", [g]),
+                auth.cluster_role_binding("kubeadm:node-autoapprove-certificate-rotation",
+                                          "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient",
+                                          [auth.NODES_GROUP]),
+                auth.cluster_role_binding("kubeadm:get-nodes", "kubeadm:get-nodes", [g])]
+        get_nodes = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                     "metadata": {"name": "kubeadm:get-nodes"},
+                     "rules": [{"verbs": ["get"], "apiGroups": [""], "resources": ["nodes"]}]}
+        self._create_all("", [((RBAC_GROUP, "clusterroles"), get_nodes)] +
+                         [((RBAC_GROUP, "clusterrolebindings"), b) for b in crbs])
+        kubeadm_config = {"apiVersion": "v1", "kind": "ConfigMap",
+                          "metadata": {"name": "kubeadm-config", "namespace": "kube-system"},
+                          "data": {"ClusterConfiguration": "apiVersion: kubeadm.k8s.io/v1beta4\n"
+                                   "kind: ClusterConfiguration\nkubernetesVersion: v1.31.0\n"}}
+        self._create_all("kube-system", [(("", "configmaps"), kubeadm_config)] +
+                         self._configmap_role("kube-system", "kubeadm:nodes-kubeadm-config", "kubeadm-config",
+                                              [g, auth.NODES_GROUP]))
+        self.publish_kubelet_config(kubelet_yaml)
+        self.publish_cluster_info()
+        return self.add_bootstrap_token(extra_groups=(g,), description="kubeadm-style token")
+
+    def add_node(self, name, ready=True):
+        """A Node as a running kubelet keeps it: Ready True (or False)."""
+        now = am.rfc3339(self.clock())
+        node = {"apiVersion": "v1", "kind": "Node",
+                "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name}},
+                "spec": {},
+                "status": {"conditions": [{"type": "Ready", "status": "True" if ready else "False",
+                                           "reason": "KubeletReady" if ready else "KubeletNotReady",
+                                           "message": "kubelet is posting ready status",
+                                           "lastHeartbeatTime": now, "lastTransitionTime": now}]}}
+        self.store.create(("", "nodes"), "", node)
+        return node
+
+    def later(self, seconds, fn):
+        """Runs fn after seconds on a timer that stop() cancels."""
+        t = threading.Timer(seconds, fn)
+        t.daemon = True
+        with self._lock:
+            self._timers.append(t)
+        t.start()
+        return t
+
+    def publish_cluster_info(self, server=None, rbac_after=0):
         """kube-public/cluster-info + the Role/RoleBinding letting system:anonymous get it,
         like kubeadm's bootstrap-token phase (clusterinfo.go CreateBootstrapConfigMapIfNotExists,
-        CreateClusterInfoRBACRules)."""
+        CreateClusterInfoRBACRules).
+
+        rbac_after > 0: a control plane still coming up. `kubeadm init` creates the Role last
+        (cmd/kubeadm/app/cmd/phases/init/bootstraptoken.go runs CreateClusterInfoRBACRules
+        after the ConfigMap); until then RBAC, which runs before routing, answers an anonymous
+        GET of cluster-info with 403 Forbidden (a Status naming system:anonymous)."""
         kc = cluster_info_kubeconfig(server or self.url, self.ca_pem)
         cm = {"apiVersion": "v1", "kind": "ConfigMap",
               "metadata": {"name": "cluster-info", "namespace": "kube-public"},
@@ -350,13 +496,23 @@ class ClusterDouble:
                    "metadata": {"name": name, "namespace": "kube-public"},
                    "roleRef": {"apiGroup": RBAC_GROUP, "kind": "Role", "name": name},
                    "subjects": [{"kind": "User", "apiGroup": RBAC_GROUP, "name": auth.ANONYMOUS}]}
-        for gr, obj in (((RBAC_GROUP, "roles"), role), ((RBAC_GROUP, "rolebindings"), binding)):
-            try:
-                self.store.create(gr, "kube-public", obj)
-            except am.ApiError as err:
-                if err.code != 409:
-                    raise
+        self._create_all("kube-public", (((RBAC_GROUP, "roles"), role), ((RBAC_GROUP, "rolebindings"), binding)),
+                         after=rbac_after)
         return kc
+
+    def _create_all(self, ns, objs, after=0):
+        """Creates each (group-resource, obj) unless it exists; after > 0: that much later."""
+        def create():
+            for gr, obj in objs:
+                try:
+                    self.store.create(gr, ns, copy.deepcopy(obj))
+                except am.ApiError as err:
+                    if err.code != 409:
+                        raise
+        if after and after > 0:
+            self.later(after, create)
+        else:
+            create()
 
     def _cluster_info_hook(self, obj, nth):
         after = self.faults.cluster_info_alt_ca_after

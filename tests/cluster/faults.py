@@ -28,6 +28,11 @@ DEFAULTS = {
     "seed": 0,
     # from the Nth GET of kube-public/cluster-info on, serve it with a different CA (MITM)
     "cluster_info_alt_ca_after": None,
+    # the bootstrap-token authenticator reads Secrets through an informer
+    # (plugin/pkg/auth/authenticator/token/bootstrap/bootstrap.go, a SecretLister): a token
+    # Secret is unknown to it (401) until this many seconds after it was created, as right
+    # after `token create` or behind another apiserver replica whose cache lags
+    "token_auth_lag_seconds": 0,
     # answer 404 for selfsubjectreviews (a cluster older than 1.28)
     "disable_selfsubjectreview": False,
     # controllers

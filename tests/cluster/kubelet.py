@@ -1776,6 +1776,7 @@ def main(argv):
         fail("failed to validate kubelet configuration, error: %s, path: %s"
              % (err, flags.get("config", "")))
     info("kubelet version", kubeletVersion=VERSION + " (stand-in)")
+    check_resolv_conf(cfg, paths)
     try:
         kl = Kubelet(flags, cfg, paths, timeout)
         info("Starting kubelet", node=kl.node_name, config=flags.get("config", ""),
@@ -1811,6 +1812,29 @@ def main(argv):
             kl.renew_lease(client)
     info("kubelet stand-in stopping")
     return 0
+
+
+LOOPBACK_NAMESERVER = re.compile(r"^\s*nameserver\s+(127\.\S+|::1)\s*$", re.M)
+
+
+def check_resolv_conf(cfg, paths):
+    """The file pods with dnsPolicy: Default get (pkg/kubelet/network/dns/dns.go): kubelet
+    logs "Could not open resolv conf file." when it is missing and goes on (pods then fail to
+    start). Stand-in only: a loopback nameserver in it (systemd-resolved's stub 127.0.0.53)
+    is reported, since CoreDNS, which uses dnsPolicy: Default, would forward to itself."""
+    path = cfg.get("resolvConf", "/etc/resolv.conf")
+    if not path:
+        return
+    try:
+        with open(paths.host(path)) as f:
+            text = f.read()
+    except OSError as exc:
+        error("Could not open resolv conf file.", err=str(exc).replace(paths.host(path), path))
+        return
+    m = LOOPBACK_NAMESERVER.search(text)
+    if m:
+        warn("stand-in: resolvConf names a loopback nameserver; pods with dnsPolicy: Default (CoreDNS) "
+             "would get it", resolvConf=path, nameserver=m.group(1))
 
 
 if __name__ == "__main__":

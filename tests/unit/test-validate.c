@@ -55,6 +55,8 @@ int main(void) {
 
         OK(validate_ca_pin, "sha256:d24400130f656e5ccbe6c4b3acbee8a0c420554e34c428a4d6e49545577e53fc");
         OK(validate_ca_pin, "sha256:D24400130F656E5CCBE6C4B3ACBEE8A0C420554E34C428A4D6E49545577E53FC");
+        /* kubeadm's pubkeypin lowercases the format: SHA256: is a pin too */
+        OK(validate_ca_pin, "SHA256:d24400130f656e5ccbe6c4b3acbee8a0c420554e34c428a4d6e49545577e53fc");
         BAD(validate_ca_pin, "d24400130f656e5ccbe6c4b3acbee8a0c420554e34c428a4d6e49545577e53fc", "sha256:");
         BAD(validate_ca_pin, "sha1:d24400130f656e5ccbe6c4b3acbee8a0c420554e", "sha256:");
         BAD(validate_ca_pin, "sha256:d24400130f656e5ccbe6c4b3acbee8a0c420554e34c428a4d6e49545577e53f", "64 hex");

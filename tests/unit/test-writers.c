@@ -8,6 +8,7 @@
 #include "log.h"
 #include "secret.h"
 #include "tap.h"
+#include "yaml-in.h"
 #include "yaml-out.h"
 
 static char *fixture(const char *name, size_t *len) {
@@ -58,7 +59,7 @@ int main(void) {
 
         KbConfig c;
         config_init(&c);
-        CHECK(kubelet_config_render(&c, &out, &out_len) == 0, "the default KubeletConfiguration renders");
+        CHECK(kubelet_config_render(&c, NULL, &out, &out_len) == 0, "the default KubeletConfiguration renders");
         check_golden(out, "expected/config-defaults.yaml");
         free(out);
         CHECK(kubelet_flags_render(&c, "worker-3", &out, &out_len) == 0, "default flags render");
@@ -74,9 +75,63 @@ int main(void) {
         set(&c, "container-runtime-endpoint", "unix:///var/run/crio/crio.sock");
         set(&c, "node-ip", "10.0.0.5,fd00::5");
         set(&c, "node-labels", "a=b,node.kubernetes.io/pool=gpu");
-        CHECK(kubelet_config_render(&c, &out, &out_len) == 0, "a full KubeletConfiguration renders");
+        set(&c, "server-tls-bootstrap", "true");
+        set(&c, "resolv-conf", "/run/systemd/resolve/resolv.conf");
+        CHECK(kubelet_config_render(&c, NULL, &out, &out_len) == 0, "a full KubeletConfiguration renders");
         check_golden(out, "expected/config-full.yaml");
         free(out);
+        {
+                /* the cluster's kubelet-config as the base: local keys win, node-specific fields go */
+                static const char base_yaml[] = "apiVersion: kubelet.config.k8s.io/v1beta1\n"
+                                                "kind: KubeletConfiguration\n"
+                                                "authentication:\n  x509:\n    clientCAFile: /cp/ca.crt\n"
+                                                "  webhook:\n    cacheTTL: 2m0s\n"
+                                                "containerRuntimeEndpoint: \"\"\n"
+                                                "evictionHard:\n  memory.available: 300Mi\n"
+                                                "imageGCHighThresholdPercent: 85\n"
+                                                "cpuCFSQuota: yes\n"
+                                                "staticPodPath: /etc/kubernetes/manifests\n"
+                                                "maxPods: 150\nserverTLSBootstrap: true\n"
+                                                "rotateCertificates: false\n"
+                                                "logging:\n  options:\n    json:\n      infoBufferSize: \"0\"\n";
+                json_object *base = NULL, *o = NULL;
+                CHECK(yaml_to_json(base_yaml, strlen(base_yaml), &base, why, sizeof why) == 0, "the base parses");
+                KbConfig d;
+                config_init(&d);
+                set(&d, "max-pods", "90");
+                CHECK(kubelet_config_build(&d, base, &o) == 0, "a KubeletConfiguration builds on the base");
+                json_object *authn = json_object_object_get(o, "authentication");
+                CHECK_STREQ(json_object_get_string(json_object_object_get(json_object_object_get(authn, "x509"),
+                                                                         "clientCAFile")),
+                            "/etc/kubernetes/pki/ca.crt", "clientCAFile stays this node's");
+                CHECK_STREQ(json_object_get_string(json_object_object_get(json_object_object_get(authn, "webhook"),
+                                                                         "cacheTTL")),
+                            "2m0s", "the base's nested fields merge in");
+                CHECK(json_object_get_int(json_object_object_get(o, "maxPods")) == 90, "a local key wins");
+                CHECK(json_object_get_boolean(json_object_object_get(o, "serverTLSBootstrap")),
+                      "serverTLSBootstrap from the base when not set locally");
+                CHECK(json_object_get_boolean(json_object_object_get(o, "rotateCertificates")),
+                      "rotateCertificates stays true");
+                CHECK(json_object_get_boolean(json_object_object_get(o, "cpuCFSQuota")), "YAML 1.1 yes is true");
+                CHECK(json_object_get_int(json_object_object_get(o, "imageGCHighThresholdPercent")) == 85,
+                      "integers stay integers");
+                CHECK(!json_object_object_get(o, "staticPodPath"), "staticPodPath is not taken");
+                CHECK_STREQ(json_object_get_string(json_object_object_get(o, "containerRuntimeEndpoint")),
+                            "unix:///run/containerd/containerd.sock", "an empty base value counts as unset");
+                json_object_put(o);
+                CHECK(kubelet_config_render(&d, base, &out, &out_len) == 0 && strstr(out, "infoBufferSize: \"0\"") &&
+                              strstr(out, "maxPods: 90\n"),
+                      "rendered: a quoted number stays a string");
+                free(out);
+                json_object_put(base);
+                config_done(&d);
+                static const char deep[] = "a: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n";
+                base = NULL;
+                CHECK(yaml_to_json(deep, strlen(deep), &base, why, sizeof why) == -EBADMSG && !base,
+                      "too deep a document is refused");
+                static const char dup[] = "a: 1\na: 2\n";
+                CHECK(yaml_to_json(dup, strlen(dup), &base, why, sizeof why) == -EBADMSG, "a duplicate key is refused");
+        }
         CHECK(kubelet_flags_render(&c, "worker-3", &out, &out_len) == 0, "full flags render");
         CHECK_STREQ(out,
                     "KUBELET_KUBEADM_ARGS=\"--hostname-override=worker-3 --node-ip=10.0.0.5,fd00::5 "
