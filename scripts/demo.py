@@ -40,6 +40,9 @@ def kubelet(root, out):
     out.append(p)
 
 
+COMING_UP_SECONDS = 4
+
+
 def main():
     if not os.path.exists(KUBEBOOT):
         sys.exit("build kubeboot first: meson setup build && ninja -C build")
@@ -49,10 +52,14 @@ def main():
         say("Starting the cluster double (a fake kube-apiserver with real TLS) on https://127.0.0.1:6443")
         with ClusterDouble(os.path.join(work, "cluster"), port=6443) as c:
             c.install_seed_rbac()
-            c.publish_cluster_info()
+            # as on a real first boot, the worker starts while the control plane is still
+            # coming up: `kubeadm init` lets anonymous users read cluster-info last
+            c.publish_cluster_info(rbac_after=COMING_UP_SECONDS)
             token = c.add_bootstrap_token(description="kubeboot demo")
             print("the control plane has: a bootstrap token %s.****************, the seed guide's RBAC bindings,"
                   "\nkube-public/cluster-info signed by the bootstrap signer; CA pin %s" % (token[:6], c.ca_pin))
+            print("it is still coming up: for its first %d s anonymous reads of cluster-info are forbidden (403),"
+                  "\nas while `kubeadm init` runs" % COMING_UP_SECONDS)
 
             say("The node image carries only a token, the server and the CA pin")
             os.makedirs(os.path.join(root, "etc/kubeboot"))
