@@ -14,7 +14,7 @@ SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(SRC, "tests", "cluster"))
 from double import ClusterDouble  # noqa: E402
 
-KUBEBOOT = os.path.join(SRC, "build", "agent", "kubeboot")
+KUBEBOOT = os.environ.get("KUBEBOOT_BIN") or os.path.join(SRC, "build", "agent", "kubeboot")
 KUBELET = os.path.join(SRC, "tests", "cluster", "kubelet.py")
 BOLD, DIM, OFF = ("\033[1m", "\033[2m", "\033[0m") if sys.stdout.isatty() else ("", "", "")
 
