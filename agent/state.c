@@ -46,8 +46,10 @@ int state_write_joined(Kb *kb, const char *node, const char *how) {
         json_object_object_add(o, "joined", json_object_new_string(now));
         json_object_object_add(o, "how", json_object_new_string(how));
         json_object_object_add(o, "version", json_object_new_string(KUBEBOOT_VERSION));
-        if (config_has(&kb->cfg, KB_SERVER))
-                json_object_object_add(o, "server", json_object_new_string(kb->cfg.v[KB_SERVER].str));
+        /* the server the node's kubeconfigs name: cluster-info's after a discovery */
+        const char *server = kb_server(kb);
+        if (server)
+                json_object_object_add(o, "server", json_object_new_string(server));
         for (KbKey k = 0; k < _KB_KEY_MAX; k++)
                 if (kb->cfg.v[k].source && !streq(kb->cfg.v[k].source, "default"))
                         json_object_object_add(sources, kb_keys[k].name, json_object_new_string(kb->cfg.v[k].source));

@@ -25,6 +25,9 @@ static int already_joined(Kb *kb) {
         log_setup(LOG_CRIT);
         (void) gather_sources(kb);
         log_setup(saved);
+        /* the stamp names the server kubelet talks to, which may be cluster-info's rather than the configured one */
+        if (creds->server && !kb->server)
+                kb->server = strdup(creds->server); /* on ENOMEM the configured one is named */
         r = finish_commit(kb, creds->node, "found joined");
         return r < 0 ? r : 1;
 }

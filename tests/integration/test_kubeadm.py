@@ -2,6 +2,7 @@
 in the modes that model one: a control plane still coming up, a token the authenticator has
 not seen yet, kubeadm's kubelet-config, its objects, a Ready Node of the same name."""
 import base64
+import json
 import os
 import re
 import subprocess
@@ -189,6 +190,18 @@ with ClusterDouble() as c:
     tap.ok(r.rc == 0 and boot["clusters"][0]["cluster"]["server"] == c.url and given in r.err and c.url in r.err,
            "cluster-info's server differs from the given one: the bootstrap kubeconfig names cluster-info's, both logged",
            r)
+    # the stand-in kubelet bootstraps through it; the joined stamp and `kubeboot status` name it too
+    kl = subprocess.run([PYTHON, KUBELET, "--standin-root=" + root.path, "--config=/var/lib/kubelet/config.yaml",
+                         "--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf",
+                         "--kubeconfig=/etc/kubernetes/kubelet.conf", "--hostname-override=n6",
+                         "--standin-exit-after-register"], capture_output=True, text=True, timeout=60,
+                        env=dict(os.environ, KUBELET_STANDIN_TIMEOUT="45"))
+    r = kubeboot("join", "--skip-phases=start", root=root, cmdline="", timeout=120)
+    outputs.extend([r.out, r.err])
+    st = kubeboot("status", "--json", root=root, cmdline="")
+    server = (json.loads(st.out).get("stamp") or {}).get("server") if st.rc == 0 else None
+    tap.ok(kl.returncode == 0 and r.rc == 0 and server == c.url,
+           "the kubelet bootstraps through cluster-info's server; kubeboot status names it", (kl.stderr[-800:], r, st.out))
     root.cleanup()
     root = Root()
     root.write("/etc/kubeboot/ca.crt", c.ca_pem, mode=0o644)
