@@ -217,7 +217,12 @@ static int load_explicit_ca(Kb *kb) {
                 return log_key_errno(LOG_ERR, -EINVAL, v->source, "ca-cert", "%s", why);
 
         if (config_has(&kb->cfg, KB_CA_CERT_HASH)) {
-                r = ca_check_pins(ca, kb->cfg.v[KB_CA_CERT_HASH].list, pin);
+                /* as in discovery: with pins, only the pinned certificates are trusted */
+                r = ca_keep_pinned(ca, kb->cfg.v[KB_CA_CERT_HASH].list, pin);
+                if (r == -ENOMEM) {
+                        ca_free(ca);
+                        return log_error_errno(r, "Out of memory");
+                }
                 if (r < 0) {
                         ca_free(ca);
                         return log_key_errno(LOG_ERR, r, kb->cfg.v[KB_CA_CERT_HASH].source, "ca-cert-hash",
