@@ -86,5 +86,15 @@ int main(void) {
         CHECK(shred_and_unlink(path) == 0, "and is idempotent");
         snprintf(tmp, sizeof tmp, "rm -rf %s", dir);
         CHECK(system(tmp) == 0, "cleanup");
+        /* text from outside, made safe to show */
+        char esc[64];
+        CHECK_STREQ(text_escape("a\nREADY=1\x1b[2J", 100, esc, sizeof esc), "a\\x0aREADY=1\\x1b[2J",
+                    "newlines and ESC are escaped");
+        CHECK_STREQ(text_escape("caf\xc3\xa9 \xc2\x9b \xff", 100, esc, sizeof esc), "caf\xc3\xa9 \\xc2\\x9b \\xff",
+                    "UTF-8 is kept, C1 controls and broken bytes are escaped");
+        CHECK_STREQ(text_escape("abcdefgh", 4, esc, sizeof esc), "abcd...", "the input bound cuts, marked");
+        CHECK(strlen(text_escape("\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01", 100,
+                                 esc, sizeof esc)) < sizeof esc,
+              "the output bound holds");
         return tap_done();
 }
