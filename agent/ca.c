@@ -159,9 +159,12 @@ int ca_load_value(const char *value, const char *root, KbCA **ret, char *why, si
         size_t len;
         if (!path)
                 return -ENOMEM;
-        int r = read_file_bounded(path, KB_CA_MAX, &buf, &len);
+        /* regular files only: a value from metadata may name a FIFO or a device */
+        int r = read_file_flags(path, KB_CA_MAX, READ_REGULAR_ONLY, &buf, &len);
         if (r == -EFBIG)
                 return why_errno(why, n, -EINVAL, "%s is larger than %u bytes", path, KB_CA_MAX);
+        if (r == -EINVAL)
+                return why_errno(why, n, -EINVAL, "%s is not a regular file", path);
         if (r < 0)
                 return why_errno(why, n, -EINVAL, "cannot read %s: %s", path, strerror(-r));
         r = ca_parse(buf, len, ret, why, n);

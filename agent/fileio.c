@@ -4,14 +4,27 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "secret.h"
 
 /* Temporary files are ".#<name>.kubeboot-XXXXXX" beside their target. */
 #define TEMP_MARK ".kubeboot-"
 
+/* /dev/null, the one device that reads as an (empty) file: --cmdline=/dev/null. */
+static bool is_dev_null(const struct stat *st) {
+        return S_ISCHR(st->st_mode) && major(st->st_rdev) == 1 && minor(st->st_rdev) == 3;
+}
+
 int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_size) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        return read_file_flags(path, max, 0, ret, ret_size);
+}
+
+int read_file_flags(const char *path, size_t max, unsigned flags, char **ret, size_t *ret_size) {
+        /* O_NONBLOCK: opening a FIFO without a writer, or a tty, must not wait; what is
+         * opened that way is refused below before any read */
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+                                                    (flags & READ_NOFOLLOW ? O_NOFOLLOW : 0));
         struct stat st;
 
         if (fd < 0)
@@ -20,8 +33,7 @@ int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_size
                 return negative_errno();
         if (S_ISDIR(st.st_mode))
                 return -EISDIR;
-        /* character devices too, so that /dev/null can stand for an empty file */
-        if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+        if (!S_ISREG(st.st_mode) && (!is_dev_null(&st) || (flags & READ_REGULAR_ONLY)))
                 return -EINVAL;
         if (S_ISREG(st.st_mode) && (size_t) st.st_size > max)
                 return -EFBIG;

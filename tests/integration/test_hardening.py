@@ -11,6 +11,8 @@ import json
 import os
 import socket
 import ssl
+import stat
+import subprocess
 import tempfile
 import shutil
 import threading
@@ -203,6 +205,32 @@ with ClusterDouble() as c:
         tap.ok(not has_control(s.out.replace("\n", "")) and s.out.count("\n") <= 20,
                "2: kubeboot status escapes stored text", repr(s.out))
     ns.close()
+
+    # --- 4. a ca-cert that is a FIFO or a device cannot hang the join ---
+    def mknod_ptmx(p):
+        os.mknod(p, 0o666 | stat.S_IFCHR, os.makedev(5, 2))
+
+    for what, make in (("a FIFO", lambda p: os.mkfifo(p, 0o600)),
+                       ("a character device (ptmx)", mknod_ptmx),
+                       ("a symlink to /dev/ptmx", lambda p: os.symlink("/dev/ptmx", p)),
+                       ("/dev/null", None)):
+        with Root() as root:
+            ca = "/dev/null"
+            if make:
+                ca = "/etc/kubeboot/ca.crt"
+                os.makedirs(root.p("/etc/kubeboot"), exist_ok=True)
+                try:
+                    make(root.p(ca))
+                except PermissionError as e:
+                    tap.skip("4: ca-cert naming %s" % what, str(e))
+                    continue
+            root.write("/etc/kubeboot/kubeboot.ini", join_ini(TOKEN, c.url, [], "ca-cert = %s\n" % ca))
+            try:
+                r = kubeboot("join", WRITE_ONLY, root=root, timeout=20)
+            except subprocess.TimeoutExpired as e:
+                r = Run(None, "", "timed out: %s" % e, 20)
+            tap.ok(r.rc == EX_CONFIG and "ca-cert" in r.err and r.seconds < 10,
+                   "4: ca-cert naming %s is refused at once (78, %.1f s)" % (what, r.seconds), r)
 
 attacker.stop()
 shutil.rmtree(scratch, ignore_errors=True)

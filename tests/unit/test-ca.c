@@ -114,6 +114,8 @@ int main(void) {
                       strstr(why, "README.md"),
               "a file that holds no certificate is refused, naming it: %s", why);
 
+        CHECK(ca_load_value("/dev/null", "/", &ca2, why, sizeof why) == -EINVAL && strstr(why, "not a regular file"),
+              "ca-cert /dev/null is not a regular file: %s", why);
         free(upper);
         free(oneline);
         free(b64pem);

@@ -84,6 +84,17 @@ int main(void) {
         CHECK(mkdir_parents(path, 0755) == -ENOTDIR, "a file in the way of a directory is -ENOTDIR");
         CHECK(shred_and_unlink(path) == 0 && access(path, F_OK) < 0, "shred_and_unlink removes");
         CHECK(shred_and_unlink(path) == 0, "and is idempotent");
+        /* what cannot be read to its end in bounded time is refused at once, never waited on */
+        snprintf(tmp, sizeof tmp, "%s/fifo", dir);
+        CHECK(mkfifo(tmp, 0600) == 0 && read_file_bounded(tmp, 100, &buf, &n) == -EINVAL, "a FIFO is refused");
+        CHECK(read_file_bounded("/dev/ptmx", 100, &buf, &n) == -EINVAL, "a character device (/dev/ptmx) is refused");
+        CHECK(read_file_bounded("/dev/null", 100, &buf, &n) == 0 && n == 0, "/dev/null reads as empty");
+        free(buf);
+        snprintf(tmp, sizeof tmp, "%s/link", dir);
+        CHECK(symlink("/dev/null", tmp) == 0 && read_file_flags(tmp, 100, READ_NOFOLLOW, &buf, &n) == -ELOOP,
+              "READ_NOFOLLOW refuses a symlink");
+        CHECK(read_file_flags("/dev/null", 100, READ_REGULAR_ONLY, &buf, &n) == -EINVAL,
+              "READ_REGULAR_ONLY refuses /dev/null");
         snprintf(tmp, sizeof tmp, "rm -rf %s", dir);
         CHECK(system(tmp) == 0, "cleanup");
         /* text from outside, made safe to show */
