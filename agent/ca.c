@@ -155,12 +155,17 @@ int ca_load_value(const char *value, const char *root, KbCA **ret, char *why, si
         if (value[0] != '/')
                 return ca_parse(value, strlen(value), ret, why, n);
 
-        _cleanup_free_ char *path = root_path(root, value), *buf = NULL;
+        _cleanup_free_ char *path = NULL, *buf = NULL;
         size_t len;
-        if (!path)
-                return -ENOMEM;
-        /* regular files only: a value from metadata may name a FIFO or a device */
-        int r = read_file_flags(path, KB_CA_MAX, READ_REGULAR_ONLY, &buf, &len);
+        /* beneath the root, links followed there; then regular files only: a value
+         * from metadata may name a FIFO or a device */
+        int r = root_resolve(root, value, ROOT_FOLLOW_LAST, &path);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return why_errno(why, n, -EINVAL, "cannot resolve %s beneath %s: %s", value, root ?: "/",
+                                 strerror(-r));
+        r = read_file_flags(path, KB_CA_MAX, READ_NOFOLLOW | READ_REGULAR_ONLY, &buf, &len);
         if (r == -EFBIG)
                 return why_errno(why, n, -EINVAL, "%s is larger than %u bytes", path, KB_CA_MAX);
         if (r == -EINVAL)

@@ -122,7 +122,8 @@ int mkdir_parents(const char *path, mode_t mode) {
                         continue;
                 char c = *s;
                 *s = 0;
-                if (mkdir(p, mode) < 0) {
+                /* parents are traversed by everyone (kubelet's files under them are 0644) */
+                if (mkdir(p, c == 0 ? mode : 0755) < 0) {
                         if (errno != EEXIST)
                                 return negative_errno();
                         struct stat st;

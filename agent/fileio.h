@@ -19,8 +19,8 @@ int read_file_flags(const char *path, size_t max, unsigned flags, char **ret, si
 int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_size);
 /* Writes len bytes atomically to path with mode; the parent directory must exist. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
-/* Creates path and its missing parents with mode; 0 if it exists as a directory,
- * -ENOTDIR if something else is in the way. */
+/* Creates path with mode and its missing parents with 0755; 0 if it exists as a
+ * directory, -ENOTDIR if something else is in the way. */
 int mkdir_parents(const char *path, mode_t mode);
 /* Removes leftover temporary files of write_file_atomic() next to path (a crash in the
  * middle of a write leaves one, and it may hold a secret). Returns how many. */

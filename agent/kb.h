@@ -41,8 +41,13 @@ void kb_init(Kb *kb, const KbOptions *opt);
 void kb_done(Kb *kb);
 /* The run's HTTP client, created on first use; NULL on OOM. */
 HttpClient *kb_http(Kb *kb);
-/* A node path under --root, as a new string; NULL on OOM. */
-char *kb_path(const Kb *kb, const char *path);
+/* A node path resolved beneath --root (root_resolve()), as a new string in *ret; a
+ * final symlink stays a name, replaced or removed, never written through. Logs what
+ * is not OOM, naming the path. */
+int kb_path(const Kb *kb, const char *path, char **ret);
+/* The same, a final symlink followed beneath the root: for reading a node file, or
+ * rewriting it in place (the token scrub). */
+int kb_path_target(const Kb *kb, const char *path, char **ret);
 
 /* A usage error noticed after option parsing (exit 64, EX_USAGE). */
 #define KB_EUSAGE EDOM

@@ -90,11 +90,10 @@ static void scrub_token_sources(Kb *kb) {
 }
 
 int finish_commit(Kb *kb, const char *node, const char *how) {
-        _cleanup_free_ char *bootstrap = kb_path(kb, PATH_BOOTSTRAP_KUBECONFIG);
-        int r;
-
-        if (!bootstrap)
-                return -ENOMEM;
+        _cleanup_free_ char *bootstrap = NULL;
+        int r = kb_path(kb, PATH_BOOTSTRAP_KUBECONFIG, &bootstrap);
+        if (r < 0)
+                return r;
         progress("removing the bootstrap credentials");
         r = shred_and_unlink(bootstrap);
         if (r < 0)

@@ -43,22 +43,38 @@ static int apply_file(Kb *kb, const char *path, bool must_exist) {
 
 /* One ini and its drop-in directory, e.g. /etc/kubeboot/kubeboot.ini and its .d directory. */
 static int apply_ini_layer(Kb *kb, const char *file, const char *dropin_dir) {
-        _cleanup_free_ char *path = kb_path(kb, file), *dir = kb_path(kb, dropin_dir);
+        _cleanup_free_ char *path = NULL, *dir = NULL;
         _cleanup_strv_free_ char **dropins = NULL;
         int ret = 0, r;
 
-        if (!path || !dir)
-                return -ENOMEM;
-        r = apply_file(kb, path, false);
+        /* each file by the name of what it is beneath the root: a symlinked ini is read,
+         * and later scrubbed, where it really lies */
+        r = kb_path_target(kb, file, &path);
+        if (r >= 0)
+                r = apply_file(kb, path, false);
+        else if (r == -ENOENT)
+                r = 0;
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
                 ret = r;
+        r = kb_path_target(kb, dropin_dir, &dir);
+        if (r == -ENOENT)
+                return ret;
+        if (r < 0)
+                return r == -ENOMEM ? r : ret ?: r;
         r = ini_list_dir(dir, &dropins);
         if (r < 0)
                 return r;
         for (char **f = dropins; *f; f++) {
-                r = apply_file(kb, *f, false);
+                _cleanup_free_ char *node = strdup_printf("%s/%s", dropin_dir, strrchr(*f, '/') + 1), *target = NULL;
+                if (!node)
+                        return -ENOMEM;
+                r = kb_path_target(kb, node, &target);
+                if (r >= 0)
+                        r = apply_file(kb, target, false);
+                else if (r == -ENOENT)
+                        r = 0;
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0 && ret == 0)

@@ -18,16 +18,17 @@ static int fs_error(int r) {
 }
 
 static int write_node_file(Kb *kb, const char *file, const char *data, size_t len, mode_t mode) {
-        _cleanup_free_ char *path = kb_path(kb, file);
-        if (!path)
-                return -ENOMEM;
-        int r = remove_stale_temp_files(path);
+        _cleanup_free_ char *path = NULL;
+        int r = kb_path(kb, file, &path);
+        if (r < 0)
+                return fs_error(r);
+        r = remove_stale_temp_files(path);
         if (r > 0)
                 log_info("removed %d temporary file(s) an interrupted run left beside %s", r, path);
         r = write_file_atomic(path, data, len, mode);
         if (r < 0)
                 return fs_error(log_error_errno(r, "Failed to write %s: %m", path));
-        log_info("wrote %s (mode %04o)", file, (unsigned) mode);
+        log_info("wrote %s (mode %04o)", path, (unsigned) mode);
         return 0;
 }
 
@@ -51,10 +52,11 @@ static char *in_the_way(const char *path) {
 }
 
 static int make_dir(Kb *kb, const char *dir, mode_t mode) {
-        _cleanup_free_ char *path = kb_path(kb, dir);
-        if (!path)
-                return -ENOMEM;
-        int r = mkdir_parents(path, mode);
+        _cleanup_free_ char *path = NULL;
+        int r = kb_path(kb, dir, &path);
+        if (r < 0)
+                return fs_error(r);
+        r = mkdir_parents(path, mode);
         if (r == -ENOTDIR) {
                 /* name what is in the way, not only the directory that cannot be made */
                 _cleanup_free_ char *file = in_the_way(path);

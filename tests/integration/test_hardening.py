@@ -232,6 +232,30 @@ with ClusterDouble() as c:
             tap.ok(r.rc == EX_CONFIG and "ca-cert" in r.err and r.seconds < 10,
                    "4: ca-cert naming %s is refused at once (78, %.1f s)" % (what, r.seconds), r)
 
+    # --- 5. node paths stay beneath --root; the directories kubeboot creates are 0755 ---
+    tok = c.add_bootstrap_token()
+    outside = tempfile.mkdtemp(prefix="kb-outside-")
+    with Root() as root:
+        root.write("/etc/kubeboot/kubeboot.ini", join_ini(tok, c.url, [c.ca_pin]))
+        os.symlink(outside, root.p("/etc/kubernetes"))      # absolute: the root's own <outside>
+        os.makedirs(root.p(outside))
+        r = kubeboot("join", WRITE_ONLY, root=root)
+        inside = root.p(outside + "/bootstrap-kubelet.conf")
+        tap.ok(r.rc == 0 and os.path.exists(inside),
+               "5: etc/kubernetes -> an absolute path: the files land at that path inside the root", r)
+        tap.ok(not os.listdir(outside), "5: nothing is written outside the root", os.listdir(outside))
+        tap.ok(inside in r.err, "5: the log names where the file really went", r.err)
+        modes = {d: oct(os.stat(root.p(d)).st_mode & 0o777) for d in ("/var", "/var/lib", "/var/lib/kubelet")}
+        tap.ok(modes["/var"] == "0o755" and modes["/var/lib"] == "0o755",
+               "5: directories kubeboot creates in an empty root are 0755 (/var/lib/kubelet stays 0700)", modes)
+    with Root() as root:
+        root.write("/etc/kubeboot/kubeboot.ini", join_ini(tok, c.url, [c.ca_pin]))
+        os.symlink(outside, root.p("/etc/kubernetes"))      # leads nowhere inside the root
+        r = kubeboot("join", WRITE_ONLY, root=root)
+        tap.ok(r.rc == EX_CANTCREAT and "/etc/kubernetes" in r.err and not os.listdir(outside),
+               "5: a symlink leading nowhere inside the root: 73, nothing written outside", r)
+    shutil.rmtree(outside, ignore_errors=True)
+
 attacker.stop()
 shutil.rmtree(scratch, ignore_errors=True)
 tap.done()

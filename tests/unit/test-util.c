@@ -1,8 +1,10 @@
 /* Small helpers: durations, numbers, lists, the backoff policy, atomic files. */
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include "backoff.h"
 #include "fileio.h"
+#include "paths.h"
 #include "tap.h"
 
 int main(void) {
@@ -95,6 +97,40 @@ int main(void) {
               "READ_NOFOLLOW refuses a symlink");
         CHECK(read_file_flags("/dev/null", 100, READ_REGULAR_ONLY, &buf, &n) == -EINVAL,
               "READ_REGULAR_ONLY refuses /dev/null");
+        /* node paths beneath a root: symlinks and ".." never lead out of it */
+        char root[200], want[400], *res = NULL;
+        snprintf(root, sizeof root, "%s/root", dir);
+        snprintf(tmp, sizeof tmp, "%s/etc", root);
+        CHECK(mkdir_parents(tmp, 0755) == 0 && symlink("/elsewhere", strcat(tmp, "/kubernetes")) == 0,
+              "a root with etc/kubernetes -> /elsewhere");
+        CHECK(root_resolve(root, "/etc/kubernetes/x.conf", 0, &res) == -ENOLINK,
+              "a symlink to nothing inside the root: -ENOLINK");
+        snprintf(tmp, sizeof tmp, "%s/elsewhere", root);
+        CHECK(mkdir(tmp, 0755) == 0, "its target made inside the root");
+        snprintf(want, sizeof want, "%s/elsewhere/x.conf", root);
+        CHECK(root_resolve(root, "/etc/kubernetes/x.conf", 0, &res) == 0 && streq(res, want),
+              "resolves inside the root: %s", res);
+        free(res);
+        snprintf(want, sizeof want, "%s/new/dir", root);
+        CHECK(root_resolve(root, "/etc/../../../new/dir", 0, &res) == 0 && streq(res, want),
+              "\"..\" stops at the root, the missing rest is appended: %s", res);
+        free(res);
+        snprintf(tmp, sizeof tmp, "%s/elsewhere/x.conf", root);
+        CHECK(symlink("/etc/kubernetes/y.conf", tmp) == 0, "a final symlink x.conf -> /etc/kubernetes/y.conf");
+        snprintf(want, sizeof want, "%s/elsewhere/x.conf", root);
+        CHECK(root_resolve(root, "/etc/kubernetes/x.conf", 0, &res) == 0 && streq(res, want),
+              "without ROOT_FOLLOW_LAST it stays a name");
+        free(res);
+        CHECK(root_resolve(root, "/etc/kubernetes/x.conf", ROOT_FOLLOW_LAST, &res) == -ENOENT,
+              "with it, a final link to nothing reads as missing");
+        snprintf(tmp, sizeof tmp, "%s/elsewhere/y.conf", root);
+        close(creat(tmp, 0600));
+        snprintf(want, sizeof want, "%s/elsewhere/y.conf", root);
+        CHECK(root_resolve(root, "/etc/kubernetes/x.conf", ROOT_FOLLOW_LAST, &res) == 0 && streq(res, want),
+              "and is followed inside the root: %s", res);
+        free(res);
+        CHECK(root_resolve("/", "/etc/../etc", 0, &res) == 0 && streq(res, "/etc"), "root / is this system");
+        free(res);
         snprintf(tmp, sizeof tmp, "rm -rf %s", dir);
         CHECK(system(tmp) == 0, "cleanup");
         /* text from outside, made safe to show */
