@@ -169,26 +169,44 @@ int unlink_durable(const char *path) {
         return fsync_parent(path);
 }
 
+/* Overwrites an open regular file's contents with zeros and syncs them. */
+static void wipe_fd(int fd) {
+        static const char zeros[4096];
+        struct stat st;
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                return;
+        for (off_t off = 0; off < st.st_size;) {
+                size_t chunk = (size_t) (st.st_size - off) < sizeof zeros ? (size_t) (st.st_size - off) : sizeof zeros;
+                ssize_t k = pwrite(fd, zeros, chunk, off);
+                if (k <= 0)
+                        break;
+                off += k;
+        }
+        (void) fdatasync(fd);
+}
+
 int shred_and_unlink(const char *path) {
-        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
         if (fd < 0) {
                 if (errno == ENOENT)
                         return 0;
                 /* a symlink or unwritable file: still remove the name */
                 return unlink_durable(path);
         }
-        struct stat st;
-        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-                static const char zeros[4096];
-                for (off_t off = 0; off < st.st_size;) {
-                        size_t chunk = (size_t) (st.st_size - off) < sizeof zeros ? (size_t) (st.st_size - off)
-                                                                                   : sizeof zeros;
-                        ssize_t k = pwrite(fd, zeros, chunk, off);
-                        if (k <= 0)
-                                break;
-                        off += k;
-                }
-                (void) fdatasync(fd);
-        }
+        wipe_fd(fd);
         return unlink_durable(path);
+}
+
+int write_file_replacing_secret(const char *path, const void *data, size_t len, mode_t mode) {
+        /* the old inode, held open across the rename: wiped once no name leads to it,
+         * so that a crash at any point leaves either file whole */
+        _cleanup_close_ int old = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+        int r = write_file_atomic(path, data, len, mode);
+        struct stat st;
+        if (r < 0)
+                return r;
+        /* another hard link still shows it: its contents are not ours to destroy */
+        if (old >= 0 && fstat(old, &st) == 0 && st.st_nlink == 0)
+                wipe_fd(old);
+        return 0;
 }

@@ -19,6 +19,10 @@ int read_file_flags(const char *path, size_t max, unsigned flags, char **ret, si
 int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_size);
 /* Writes len bytes atomically to path with mode; the parent directory must exist. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* write_file_atomic() over a file that held a secret: the replaced file's contents are
+ * overwritten with zeros once it is unlinked (its blocks would keep the secret), unless
+ * another hard link still shows it. */
+int write_file_replacing_secret(const char *path, const void *data, size_t len, mode_t mode);
 /* Creates path with mode and its missing parents with 0755; 0 if it exists as a
  * directory, -ENOTDIR if something else is in the way. */
 int mkdir_parents(const char *path, mode_t mode);

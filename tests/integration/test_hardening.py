@@ -256,6 +256,38 @@ with ClusterDouble() as c:
                "5: a symlink leading nowhere inside the root: 73, nothing written outside", r)
     shutil.rmtree(outside, ignore_errors=True)
 
+    # --- 3, 6. the scrub rewrites a symlinked ini where it lies; replaced files are wiped ---
+    tok = c.add_bootstrap_token()
+    secret = secret_of(tok)
+    with Root() as root:
+        root.write("/etc/kubeboot/real.ini", join_ini(tok, c.url, [c.ca_pin]))
+        os.symlink("real.ini", root.p("/etc/kubeboot/kubeboot.ini"))  # (an absolute one is followed in the root too)
+        r1 = kubeboot("join", WRITE_ONLY, root=root)
+        boot = root.p("/etc/kubernetes/bootstrap-kubelet.conf")
+        first = open(boot, "rb") if os.path.exists(boot) else None      # the inode a rewrite replaces
+        r2 = kubeboot("join", WRITE_ONLY, root=root)
+        tap.ok(r1.rc == 0 and r2.rc == 0, "3: a join from a symlinked ini writes the kubelet's files, twice", r2)
+        old_boot = first.read() if first else b""
+        if first:
+            first.close()
+        tap.ok(old_boot and secret.encode() not in old_boot,
+               "6: the bootstrap kubeconfig a second write replaced no longer holds the token",
+               old_boot[:200])
+        old_ini = open(root.p("/etc/kubeboot/real.ini"), "rb")
+        k = run_kubelet(root, timeout=45)
+        r = kubeboot("join", root=root, cmdline="")      # kubelet has its certificate: finish runs
+        real = root.read("/etc/kubeboot/real.ini")
+        tap.ok(k.rc == 0 and r.rc == 0 and root.exists("/var/lib/kubeboot/joined"), "3: the join finishes", r)
+        tap.ok(os.path.islink(root.p("/etc/kubeboot/kubeboot.ini")), "3: the ini is still the admin's symlink")
+        tap.ok(secret not in real and "token removed by kubeboot" in real and "server = " in real,
+               "3: the token is scrubbed from the symlink's target, the rest kept", real)
+        tap.ok(("removed the token from %s" % root.p("/etc/kubeboot/real.ini")) in r.err,
+               "3: the log names the file really scrubbed", r.err)
+        before = old_ini.read()
+        old_ini.close()
+        tap.ok(before and secret.encode() not in before, "6: the ini's replaced inode no longer holds the token",
+               before[:300])
+
 attacker.stop()
 shutil.rmtree(scratch, ignore_errors=True)
 tap.done()
