@@ -92,6 +92,10 @@ static void scrub_token_sources(Kb *kb) {
                         log_notice("the token is on the KUBEBOOT config medium (%s): remove the medium, or the "
                                    "token from it",
                                    *s);
+                else if (colon && strchr(*s, '/'))
+                        /* a file all the same (a relative name): say so, it keeps the token */
+                        log_warning("could not remove the token from %s: not an absolute path; remove it by hand",
+                                    *s);
                 else
                         log_debug("the token from %s is not a file kubeboot can scrub", *s);
         }

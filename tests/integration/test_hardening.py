@@ -288,6 +288,31 @@ with ClusterDouble() as c:
         tap.ok(before and secret.encode() not in before, "6: the ini's replaced inode no longer holds the token",
                before[:300])
 
+    # --- 8. a relative --config is scrubbed too ---
+    tok = c.add_bootstrap_token()
+    secret = secret_of(tok)
+    with Root() as root:
+        cwd = tempfile.mkdtemp(prefix="kb-cwd-")
+        with open(os.path.join(cwd, "node.ini"), "w") as f:
+            f.write(join_ini(tok, c.url, [c.ca_pin]))
+        os.chmod(os.path.join(cwd, "node.ini"), 0o600)
+
+        def kb_in(*args):
+            p = subprocess.run([KUBEBOOT, "--root=" + root.path, "--cmdline=/dev/null", "--config=node.ini"] +
+                               list(args), cwd=cwd, capture_output=True, text=True, timeout=120,
+                               env={k: v for k, v in os.environ.items() if k != "JOURNAL_STREAM"})
+            return Run(p.returncode, p.stdout, p.stderr, 0)
+
+        r = kb_in("join", WRITE_ONLY)
+        k = run_kubelet(root, timeout=45)
+        r = kb_in("join")
+        with open(os.path.join(cwd, "node.ini")) as f:
+            ini = f.read()
+        tap.ok(r.rc == 0 and k.rc == 0 and secret not in ini and "token removed by kubeboot" in ini,
+               "8: a relative --config is scrubbed after the join", "%s\n%s" % (r, ini))
+        tap.ok(os.path.join(cwd, "node.ini") in r.err, "8: and named by its absolute path", r.err)
+        shutil.rmtree(cwd, ignore_errors=True)
+
 attacker.stop()
 shutil.rmtree(scratch, ignore_errors=True)
 tap.done()
