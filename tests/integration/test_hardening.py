@@ -313,6 +313,31 @@ with ClusterDouble() as c:
         tap.ok(os.path.join(cwd, "node.ini") in r.err, "8: and named by its absolute path", r.err)
         shutil.rmtree(cwd, ignore_errors=True)
 
+    # --- 9. kubeboot token never sends the admin credentials over plain HTTP ---
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.5)
+    plain = "http://127.0.0.1:%d" % listener.getsockname()[1]
+    with open(c.admin_kubeconfig_path) as f:
+        kc = yaml.safe_load(f)
+    kc["clusters"][0]["cluster"]["server"] = plain
+    kc_path = os.path.join(scratch, "admin-http.conf")
+    with open(kc_path, "w") as f:
+        yaml.safe_dump(kc, f)
+    os.chmod(kc_path, 0o600)
+    for verb in (["create", "--server=" + c.url], ["list"], ["delete", "abcdef"]):
+        r = kubeboot("token", *verb, "--kubeconfig=" + kc_path, timeout=30)
+        try:
+            conn, _ = listener.accept()
+            conn.close()
+            reached = True
+        except socket.timeout:
+            reached = False
+        tap.ok(r.rc == EX_CONFIG and "https" in r.err and not reached,
+               "9: token %s with an http:// admin server: 78 before any request" % verb[0], r)
+    listener.close()
+
 attacker.stop()
 shutil.rmtree(scratch, ignore_errors=True)
 tap.done()
