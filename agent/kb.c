@@ -25,9 +25,16 @@ HttpClient *kb_http(Kb *kb) {
 
 static int resolve(const Kb *kb, const char *path, unsigned flags, char **ret) {
         const char *root = kb->opt->root;
+        static bool warned;
         int r = root_resolve(root, path, flags, ret);
+        if (r > 0 && !warned && !isempty(root) && !streq(root, "/")) {
+                log_warning("openat2() is not available: paths under --root=%s are joined, and a symbolic link "
+                            "in it may lead out of it",
+                            root);
+                warned = true;
+        }
         if (r >= 0 || r == -ENOMEM || r == -ENOENT) /* -ENOENT: a final symlink to nothing, read as missing */
-                return r;
+                return r < 0 ? r : 0;
         if (isempty(root) || streq(root, "/")) {
                 /* this system's own paths cannot lead out of it: what fails here (no
                  * procfs, a loop) fails the same way where the path is used */

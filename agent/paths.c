@@ -58,6 +58,11 @@ int root_resolve(const char *root, const char *path, unsigned flags, char **ret)
                 fd = open_in_root(rootfd, prefix, last && !(flags & ROOT_FOLLOW_LAST) ? O_NOFOLLOW : 0);
                 if (fd >= 0)
                         break;
+                if (fd == -ENOSYS) {
+                        /* no openat2 (a kernel before 5.6, or valgrind): joined, unconfined */
+                        *ret = root_path(root, path);
+                        return *ret ? 1 : -ENOMEM;
+                }
                 /* -ENOTDIR: a file in the way; resolved up to it, any use of the result fails
                  * the same way, and the caller names what is in the way */
                 if (fd != -ENOENT && fd != -ENOTDIR)
