@@ -110,8 +110,10 @@ static int request_within(HttpClient *h, const char *server, const ApiAuth *auth
 
         if (res->status >= 300) {
                 /* errors come as metav1.Status */
+                /* unauthenticated text on the first discovery fetch: escaped and cut here,
+                 * where it enters, so that no message quoting it carries control characters */
                 const char *msg = json_get_string(res->json, "message", NULL);
-                snprintf(res->detail, sizeof res->detail, "%s", msg ?: "");
+                text_escape(msg ?: "", API_SERVER_TEXT_MAX, res->detail, sizeof res->detail);
         }
         return 0;
 }

@@ -17,6 +17,9 @@ typedef struct ApiAuth {
         size_t key_len;
 } ApiAuth;
 
+/* How much of a server's Status message is kept (the rest is cut, marked "..."). */
+#define API_SERVER_TEXT_MAX 300
+
 typedef struct ApiResult {
         long status;       /* 0 if no response */
         json_object *json; /* the body, if it was JSON */

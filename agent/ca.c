@@ -155,13 +155,21 @@ int ca_load_value(const char *value, const char *root, KbCA **ret, char *why, si
         if (value[0] != '/')
                 return ca_parse(value, strlen(value), ret, why, n);
 
-        _cleanup_free_ char *path = root_path(root, value), *buf = NULL;
+        _cleanup_free_ char *path = NULL, *buf = NULL;
         size_t len;
-        if (!path)
-                return -ENOMEM;
-        int r = read_file_bounded(path, KB_CA_MAX, &buf, &len);
+        /* beneath the root, links followed there; then regular files only: a value
+         * from metadata may name a FIFO or a device */
+        int r = root_resolve(root, value, ROOT_FOLLOW_LAST, &path);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return why_errno(why, n, -EINVAL, "cannot resolve %s beneath %s: %s", value, root ?: "/",
+                                 strerror(-r));
+        r = read_file_flags(path, KB_CA_MAX, READ_NOFOLLOW | READ_REGULAR_ONLY, &buf, &len);
         if (r == -EFBIG)
                 return why_errno(why, n, -EINVAL, "%s is larger than %u bytes", path, KB_CA_MAX);
+        if (r == -EINVAL)
+                return why_errno(why, n, -EINVAL, "%s is not a regular file", path);
         if (r < 0)
                 return why_errno(why, n, -EINVAL, "cannot read %s: %s", path, strerror(-r));
         r = ca_parse(buf, len, ret, why, n);
@@ -184,21 +192,68 @@ int ca_pin(const mbedtls_x509_crt *crt, char ret[CA_PIN_MAX]) {
         return 0;
 }
 
+static bool pin_listed(char *const *pins, const char *pin) {
+        for (char *const *p = pins; p && *p; p++)
+                if (strcasecmp(*p, pin) == 0)
+                        return true;
+        return false;
+}
+
 int ca_check_pins(const KbCA *ca, char *const *pins, char ret_pin[CA_PIN_MAX]) {
+        char report[CA_PIN_MAX] = ""; /* ret_pin may be one of pins */
         bool match = false;
-        ret_pin[0] = 0;
-        for (const mbedtls_x509_crt *c = &ca->chain; c && c->raw.p; c = c->next) {
+        for (const mbedtls_x509_crt *c = &ca->chain; c && c->raw.p && !match; c = c->next) {
                 char pin[CA_PIN_MAX];
                 int r = ca_pin(c, pin);
                 if (r < 0)
                         return r;
-                if (!ret_pin[0])
-                        memcpy(ret_pin, pin, CA_PIN_MAX);
-                for (char *const *p = pins; p && *p; p++)
-                        if (strcasecmp(*p, pin) == 0)
-                                match = true;
+                match = pin_listed(pins, pin);
+                if (!report[0] || match)
+                        memcpy(report, pin, CA_PIN_MAX);
         }
+        memcpy(ret_pin, report, CA_PIN_MAX);
         return match ? 0 : -EKEYREJECTED;
+}
+
+int ca_keep_pinned(KbCA *ca, char *const *pins, char ret_pin[CA_PIN_MAX]) {
+        mbedtls_x509_crt kept;
+        char first[CA_PIN_MAX] = "", matched[CA_PIN_MAX] = "";
+        int r = 0;
+
+        mbedtls_x509_crt_init(&kept);
+        for (const mbedtls_x509_crt *c = &ca->chain; c && c->raw.p; c = c->next) {
+                char pin[CA_PIN_MAX];
+                r = ca_pin(c, pin);
+                if (r < 0)
+                        goto finish;
+                if (!first[0])
+                        memcpy(first, pin, CA_PIN_MAX);
+                if (!pin_listed(pins, pin))
+                        continue;
+                if (!matched[0])
+                        memcpy(matched, pin, CA_PIN_MAX);
+                if (mbedtls_x509_crt_parse_der(&kept, c->raw.p, c->raw.len) != 0) {
+                        r = -ENOMEM; /* it parsed once already: only memory can fail */
+                        goto finish;
+                }
+        }
+        if (!matched[0]) {
+                memcpy(ret_pin, first, CA_PIN_MAX);
+                r = -EKEYREJECTED;
+                goto finish;
+        }
+        free(ca->pem);
+        ca->pem = NULL;
+        mbedtls_x509_crt_free(&ca->chain);
+        ca->chain = kept; /* the struct owns its list; kept's head moves with it */
+        mbedtls_x509_crt_init(&kept);
+        r = chain_to_pem(ca);
+        if (r < 0)
+                goto finish;
+        memcpy(ret_pin, matched, CA_PIN_MAX);
+finish:
+        mbedtls_x509_crt_free(&kept);
+        return r;
 }
 
 time_t x509_time_to_epoch(const mbedtls_x509_time *t) {

@@ -28,9 +28,13 @@ static inline void ca_freep(KbCA **ca) {
 
 /* "sha256:<hex>" of the certificate's DER SubjectPublicKeyInfo, as kubeadm prints it. */
 int ca_pin(const mbedtls_x509_crt *crt, char ret[CA_PIN_MAX]);
-/* 0 if any pin matches any certificate of the chain (hex case ignored), else
- * -EKEYREJECTED; ret_pin gets the first certificate's pin either way. */
+/* 0 if any pin matches any certificate of the chain (hex case ignored), ret_pin the
+ * pin that matched; else -EKEYREJECTED, ret_pin the first certificate's pin. */
 int ca_check_pins(const KbCA *ca, char *const *pins, char ret_pin[CA_PIN_MAX]);
+/* Narrows the chain to the certificates whose pin is in pins, so that a bundle that
+ * holds a pinned CA cannot smuggle in others. 0 and ret_pin the first kept one's pin,
+ * or -EKEYREJECTED (chain unchanged) and ret_pin the first certificate's pin. */
+int ca_keep_pinned(KbCA *ca, char *const *pins, char ret_pin[CA_PIN_MAX]);
 /* Seconds since the epoch of an X.509 time (UTC). */
 time_t x509_time_to_epoch(const mbedtls_x509_time *t);
 /* Same certificates, same order? */

@@ -2,6 +2,8 @@
 
 #include <ctype.h>
 
+#include "secret.h"
+
 /* Mirrors next_arg() in the kernel's lib/cmdline.c: a parameter may start with a quote
  * (then the quotes wrap "key=value"), or its value may be quoted (key="a b"); quotes
  * toggle white-space protection anywhere; the opening quote and a closing quote at the
@@ -47,7 +49,11 @@ static char *next_arg(char *args, char **param, char **val) {
 }
 
 int cmdline_parse(const char *s, size_t n, cmdline_cb cb, void *userdata) {
-        _cleanup_free_ char *buf = strndup(s, n); /* stops at an embedded NUL */
+        /* a copy that may hold the token; next_arg() cuts it with NULs, so it is wiped by
+         * its length, not by strlen() */
+        size_t len = strnlen(s, n); /* stops at an embedded NUL */
+        char *buf = strndup(s, len);
+        int r = 0;
         if (!buf)
                 return -ENOMEM;
 
@@ -61,9 +67,10 @@ int cmdline_parse(const char *s, size_t n, cmdline_cb cb, void *userdata) {
                         break;
                 if (*key == 0)
                         continue;
-                int r = cb(key, val, userdata);
+                r = cb(key, val, userdata);
                 if (r < 0)
-                        return r;
+                        break;
         }
-        return 0;
+        secret_free_n(buf, len + 1);
+        return r < 0 ? r : 0;
 }

@@ -4,14 +4,27 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "secret.h"
 
 /* Temporary files are ".#<name>.kubeboot-XXXXXX" beside their target. */
 #define TEMP_MARK ".kubeboot-"
 
+/* /dev/null, the one device that reads as an (empty) file: --cmdline=/dev/null. */
+static bool is_dev_null(const struct stat *st) {
+        return S_ISCHR(st->st_mode) && major(st->st_rdev) == 1 && minor(st->st_rdev) == 3;
+}
+
 int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_size) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        return read_file_flags(path, max, 0, ret, ret_size);
+}
+
+int read_file_flags(const char *path, size_t max, unsigned flags, char **ret, size_t *ret_size) {
+        /* O_NONBLOCK: opening a FIFO without a writer, or a tty, must not wait; what is
+         * opened that way is refused below before any read */
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+                                                    (flags & READ_NOFOLLOW ? O_NOFOLLOW : 0));
         struct stat st;
 
         if (fd < 0)
@@ -20,8 +33,7 @@ int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_size
                 return negative_errno();
         if (S_ISDIR(st.st_mode))
                 return -EISDIR;
-        /* character devices too, so that /dev/null can stand for an empty file */
-        if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+        if (!S_ISREG(st.st_mode) && (!is_dev_null(&st) || (flags & READ_REGULAR_ONLY)))
                 return -EINVAL;
         if (S_ISREG(st.st_mode) && (size_t) st.st_size > max)
                 return -EFBIG;
@@ -110,7 +122,8 @@ int mkdir_parents(const char *path, mode_t mode) {
                         continue;
                 char c = *s;
                 *s = 0;
-                if (mkdir(p, mode) < 0) {
+                /* parents are traversed by everyone (kubelet's files under them are 0644) */
+                if (mkdir(p, c == 0 ? mode : 0755) < 0) {
                         if (errno != EEXIST)
                                 return negative_errno();
                         struct stat st;
@@ -156,26 +169,44 @@ int unlink_durable(const char *path) {
         return fsync_parent(path);
 }
 
+/* Overwrites an open regular file's contents with zeros and syncs them. */
+static void wipe_fd(int fd) {
+        static const char zeros[4096];
+        struct stat st;
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                return;
+        for (off_t off = 0; off < st.st_size;) {
+                size_t chunk = (size_t) (st.st_size - off) < sizeof zeros ? (size_t) (st.st_size - off) : sizeof zeros;
+                ssize_t k = pwrite(fd, zeros, chunk, off);
+                if (k <= 0)
+                        break;
+                off += k;
+        }
+        (void) fdatasync(fd);
+}
+
 int shred_and_unlink(const char *path) {
-        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
         if (fd < 0) {
                 if (errno == ENOENT)
                         return 0;
                 /* a symlink or unwritable file: still remove the name */
                 return unlink_durable(path);
         }
-        struct stat st;
-        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-                static const char zeros[4096];
-                for (off_t off = 0; off < st.st_size;) {
-                        size_t chunk = (size_t) (st.st_size - off) < sizeof zeros ? (size_t) (st.st_size - off)
-                                                                                   : sizeof zeros;
-                        ssize_t k = pwrite(fd, zeros, chunk, off);
-                        if (k <= 0)
-                                break;
-                        off += k;
-                }
-                (void) fdatasync(fd);
-        }
+        wipe_fd(fd);
         return unlink_durable(path);
+}
+
+int write_file_replacing_secret(const char *path, const void *data, size_t len, mode_t mode) {
+        /* the old inode, held open across the rename: wiped once no name leads to it,
+         * so that a crash at any point leaves either file whole */
+        _cleanup_close_ int old = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+        int r = write_file_atomic(path, data, len, mode);
+        struct stat st;
+        if (r < 0)
+                return r;
+        /* another hard link still shows it: its contents are not ours to destroy */
+        if (old >= 0 && fstat(old, &st) == 0 && st.st_nlink == 0)
+                wipe_fd(old);
+        return 0;
 }

@@ -1,6 +1,7 @@
 #include "http.h"
 
 #include <curl/curl.h>
+#include <malloc.h>
 #include <strings.h>
 
 #include "secret.h"
@@ -16,10 +17,39 @@ typedef struct Sink {
         bool too_big;
 } Sink;
 
+/* libcurl's own memory, wiped when it is released: its request buffers hold the
+ * Authorization header (the bootstrap token), its handle the bearer, and none of them
+ * is ours to wipe otherwise. malloc_usable_size() gives the size of what is freed. */
+static void wiping_free(void *p) {
+        if (p)
+                secret_wipe(p, malloc_usable_size(p));
+        free(p);
+}
+
+static void *wiping_realloc(void *p, size_t n) {
+        if (!p)
+                return malloc(n);
+        if (n == 0) {
+                wiping_free(p);
+                return NULL;
+        }
+        size_t old = malloc_usable_size(p);
+        if (n <= old)
+                return p; /* fits: nothing is left behind */
+        /* never let realloc move the contents and free the old block unwiped */
+        void *q = malloc(n);
+        if (!q)
+                return NULL;
+        memcpy(q, p, old);
+        wiping_free(p);
+        return q;
+}
+
 static int global_init(void) {
         static bool done;
         if (!done) {
-                if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+                if (curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc, wiping_free, wiping_realloc, strdup, calloc) !=
+                    CURLE_OK)
                         return -EIO;
                 done = true;
         }
@@ -136,8 +166,7 @@ int http_perform(HttpClient *c, const HttpRequest *req, HttpResponse *resp) {
         CURL *h = c->h;
         Sink sink = { .resp = resp, .max = req->max_body ?: HTTP_BODY_MAX_DEFAULT };
         struct curl_slist *headers = NULL;
-        struct curl_slist bearer_node = {}, secret_node = {};
-        _cleanup_secret_ char *bearer_line = NULL;
+        struct curl_slist secret_node = {};
         char errbuf[CURL_ERROR_SIZE] = "";
         int r = 0;
 
@@ -214,15 +243,10 @@ int http_perform(HttpClient *c, const HttpRequest *req, HttpResponse *resp) {
                 secret_node.next = headers;
                 headers_head = &secret_node;
         }
+        /* libcurl's own bearer auth: its copies are released through wiping_free() */
         if (req->bearer) {
-                bearer_line = strdup_printf("Authorization: Bearer %s", req->bearer);
-                if (!bearer_line) {
-                        r = -ENOMEM;
-                        goto finish;
-                }
-                bearer_node.data = bearer_line;
-                bearer_node.next = headers_head;
-                headers_head = &bearer_node;
+                curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long) CURLAUTH_BEARER);
+                curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, req->bearer);
         }
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers_head);
 

@@ -2,6 +2,7 @@
 
 #include <sysexits.h>
 
+#include "log.h"
 #include "paths.h"
 
 void kb_init(Kb *kb, const KbOptions *opt) {
@@ -28,8 +29,37 @@ const char *kb_server(const Kb *kb) {
         return kb->server ?: kb->cfg.v[KB_SERVER].str;
 }
 
-char *kb_path(const Kb *kb, const char *path) {
-        return root_path(kb->opt->root, path);
+static int resolve(const Kb *kb, const char *path, unsigned flags, char **ret) {
+        const char *root = kb->opt->root;
+        static bool warned;
+        int r = root_resolve(root, path, flags, ret);
+        if (r > 0 && !warned && !isempty(root) && !streq(root, "/")) {
+                log_warning("openat2() is not available: paths under --root=%s are joined, and a symbolic link "
+                            "in it may lead out of it",
+                            root);
+                warned = true;
+        }
+        if (r >= 0 || r == -ENOMEM || r == -ENOENT) /* -ENOENT: a final symlink to nothing, read as missing */
+                return r < 0 ? r : 0;
+        if (isempty(root) || streq(root, "/")) {
+                /* this system's own paths cannot lead out of it: what fails here (no
+                 * procfs, a loop) fails the same way where the path is used */
+                *ret = strdup(path);
+                return *ret ? 0 : -ENOMEM;
+        }
+        if (r == -ENOLINK)
+                return log_error_errno(r, "Failed to resolve %s beneath %s: a symbolic link on the way points "
+                                          "to nothing inside the root",
+                                       path, root);
+        return log_error_errno(r, "Failed to resolve %s beneath %s: %m", path, root);
+}
+
+int kb_path(const Kb *kb, const char *path, char **ret) {
+        return resolve(kb, path, 0, ret);
+}
+
+int kb_path_target(const Kb *kb, const char *path, char **ret) {
+        return resolve(kb, path, ROOT_FOLLOW_LAST, ret);
 }
 
 int kb_exit_status(int r) {
@@ -63,6 +93,7 @@ int kb_exit_status(int r) {
         case EROFS:
         case EDQUOT:
         case ENOTDIR:
+        case ENOLINK: /* a symlink in the root leads nowhere inside it */
         case EISDIR:
         case EEXIST:
                 return EX_CANTCREAT;

@@ -48,8 +48,13 @@ HttpClient *kb_http(Kb *kb);
 /* The apiserver to talk to and to write into the bootstrap kubeconfig: cluster-info's
  * server once discovery verified it (as kubeadm), else the configured one. */
 const char *kb_server(const Kb *kb);
-/* A node path under --root, as a new string; NULL on OOM. */
-char *kb_path(const Kb *kb, const char *path);
+/* A node path resolved beneath --root (root_resolve()), as a new string in *ret; a
+ * final symlink stays a name, replaced or removed, never written through. Logs what
+ * is not OOM, naming the path. */
+int kb_path(const Kb *kb, const char *path, char **ret);
+/* The same, a final symlink followed beneath the root: for reading a node file, or
+ * rewriting it in place (the token scrub). */
+int kb_path_target(const Kb *kb, const char *path, char **ret);
 
 /* A usage error noticed after option parsing (exit 64, EX_USAGE). */
 #define KB_EUSAGE EDOM

@@ -46,39 +46,31 @@ static int parse_cert(KubeletCreds *c, char *why, size_t n) {
         return 0;
 }
 
-/* A path kubelet wrote into its kubeconfig, as a path here: a node path under --root,
- * unless it already lies there (a kubelet run from outside the root writes such paths).
- * Under --root, a final symlink with an absolute target (kubelet-client-current.pem ->
- * /var/lib/kubelet/pki/kubelet-client-<date>.pem, as kubelet writes it) is followed
- * inside the root, not on this system. */
-static char *creds_path(const Kb *kb, const char *p) {
+/* A path kubelet wrote into its kubeconfig, as a path here: a node path resolved beneath
+ * --root, unless it already lies there (a kubelet run from outside the root writes such
+ * paths, and links to such paths: they are this system's). A final symlink with an
+ * absolute target (kubelet-client-current.pem -> /var/lib/kubelet/pki/kubelet-client-
+ * <date>.pem, as kubelet writes it) is followed inside the root, not on this system. */
+static int creds_path(const Kb *kb, const char *p, char **ret) {
         const char *root = kb->opt->root;
-        if (isempty(root) || streq(root, "/"))
-                return strdup(p);
-        size_t rl = strlen(root);
-        if (strncmp(p, root, rl) == 0 && (p[rl] == '/' || p[rl] == 0))
-                return strdup(p);
-        char *path = kb_path(kb, p);
-        for (unsigned i = 0; path && i < 8; i++) {
-                char target[PATH_MAX];
-                ssize_t l = readlink(path, target, sizeof target - 1);
-                if (l <= 0 || target[0] != '/')
-                        break; /* not a symlink, or a relative one: the kernel follows it inside the root */
-                target[l] = 0;
-                char *next = kb_path(kb, target);
-                free(path);
-                path = next;
+        if (!isempty(root) && !streq(root, "/")) {
+                size_t rl = strlen(root);
+                if (strncmp(p, root, rl) == 0 && (p[rl] == '/' || p[rl] == 0)) {
+                        *ret = strdup(p);
+                        return *ret ? 0 : -ENOMEM;
+                }
         }
-        return path;
+        return kb_path_target(kb, p, ret);
 }
 
 int kubelet_creds_load(const Kb *kb, KubeletCreds **ret, char *why, size_t n) {
-        _cleanup_free_ char *conf = kb_path(kb, PATH_KUBELET_KUBECONFIG);
+        _cleanup_free_ char *conf = NULL;
         _cleanup_kubeconfig_ Kubeconfig *k = NULL;
         int r;
 
-        if (!conf)
-                return -ENOMEM;
+        r = kb_path_target(kb, PATH_KUBELET_KUBECONFIG, &conf);
+        if (r < 0)
+                return r;
         r = kubeconfig_load(conf, NULL, &k, why, n);
         if (r < 0)
                 return r;
@@ -94,8 +86,10 @@ int kubelet_creds_load(const Kb *kb, KubeletCreds **ret, char *why, size_t n) {
         if (k->ca_data)
                 r = ca_parse(k->ca_data, k->ca_data_len, &c->ca, why, n);
         else if (k->ca_file) {
-                _cleanup_free_ char *p = creds_path(kb, k->ca_file);
-                r = p ? ca_load_value(p, NULL, &c->ca, why, n) : -ENOMEM;
+                _cleanup_free_ char *p = NULL;
+                r = creds_path(kb, k->ca_file, &p);
+                if (r >= 0)
+                        r = ca_load_value(p, NULL, &c->ca, why, n);
         } else
                 r = why_invalid(why, n, "%s names no CA", conf);
         if (r < 0)
@@ -116,11 +110,10 @@ int kubelet_creds_load(const Kb *kb, KubeletCreds **ret, char *why, size_t n) {
                 c->pem[c->pem_len] = 0;
         } else if (k->client_cert_file) {
                 /* kubelet writes one file with both, and names it twice */
-                _cleanup_free_ char *p = creds_path(kb, k->client_cert_file);
-                if (!p) {
-                        r = -ENOMEM;
+                _cleanup_free_ char *p = NULL;
+                r = creds_path(kb, k->client_cert_file, &p);
+                if (r < 0)
                         goto fail;
-                }
                 r = read_file_bounded(p, KB_CA_MAX, &c->pem, &c->pem_len);
                 if (r == -ENOENT)
                         goto fail;

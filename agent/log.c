@@ -45,7 +45,7 @@ int log_get_max_level(void) {
 
 int log_internal(int level, int error, const char *source, const char *key, const char *fmt, ...) {
         int e = error < 0 ? -error : error;
-        char msg[2048], line[2400];
+        char msg[2048], line[2400], safe[2400];
         va_list ap;
 
         if (level > max_level && level > LOG_ERR)
@@ -63,21 +63,25 @@ int log_internal(int level, int error, const char *source, const char *key, cons
         else
                 snprintf(line, sizeof line, "%s", msg);
 
+        /* a message may carry a server's text: a newline or an escape sequence there must
+         * not start a journal field, an sd_notify assignment or a terminal command */
+        text_escape(line, sizeof line, safe, sizeof safe);
+
         if (level <= LOG_ERR)
-                snprintf(last_error, sizeof last_error, "%s", line);
+                snprintf(last_error, sizeof last_error, "%s", safe);
         if (level > max_level)
                 return -e;
 
         if (to_journal) {
-                sd_journal_send("MESSAGE=%s", line, "PRIORITY=%i", level, "SYSLOG_IDENTIFIER=kubeboot",
+                sd_journal_send("MESSAGE=%s", safe, "PRIORITY=%i", level, "SYSLOG_IDENTIFIER=kubeboot",
                                 "KUBEBOOT_PHASE=%s", current_phase ?: "", "KUBEBOOT_SOURCE=%s", source ?: "",
                                 "KUBEBOOT_KEY=%s", key ?: "", e ? "ERRNO=%i" : NULL, e, NULL);
         } else {
                 const char *tag = level <= LOG_ERR ? "error: " : level == LOG_WARNING ? "warning: " : "";
                 if (current_phase)
-                        fprintf(stderr, "kubeboot[%s]: %s%s\n", current_phase, tag, line);
+                        fprintf(stderr, "kubeboot[%s]: %s%s\n", current_phase, tag, safe);
                 else
-                        fprintf(stderr, "kubeboot: %s%s\n", tag, line);
+                        fprintf(stderr, "kubeboot: %s%s\n", tag, safe);
         }
         return -e;
 }

@@ -101,6 +101,18 @@ static bool token_options_given(const KbOptions *o) {
                o->wait || o->server || o->ca_cert;
 }
 
+static char *arg_config_path;
+
+/* path made absolute: its real path where it exists, else joined to the working
+ * directory (a missing file is reported where it is read). NULL on OOM. */
+static char *absolute_path(const char *path) {
+        char *real = realpath(path, NULL);
+        if (real || path[0] == '/')
+                return real ?: strdup(path);
+        _cleanup_free_ char *cwd = getcwd(NULL, 0);
+        return cwd ? strdup_printf("%s/%s", cwd, path) : NULL;
+}
+
 /* Returns 0 to go on, or an exit status. */
 static int parse_argv(int argc, char *argv[]) {
         enum {
@@ -158,7 +170,13 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_options.cmdline_path = optarg;
                         break;
                 case ARG_CONFIG:
-                        arg_options.config_path = optarg;
+                        /* absolute, so that finish can scrub the token from it (by then the
+                         * working directory is not a name anyone should rely on) */
+                        free(arg_config_path);
+                        arg_config_path = absolute_path(optarg);
+                        if (!arg_config_path)
+                                return EX_OSERR;
+                        arg_options.config_path = arg_config_path;
                         break;
                 case ARG_SKIP:
                         strv_free(arg_options.skip_phases);
@@ -251,6 +269,7 @@ int main(int argc, char *argv[]) {
         int status = parse_argv(argc, argv);
         if (status != 0) {
                 strv_free(arg_options.skip_phases);
+                free(arg_config_path);
                 return status;
         }
         log_setup(arg_options.verbosity > 0 ? LOG_DEBUG : LOG_INFO);
@@ -259,6 +278,7 @@ int main(int argc, char *argv[]) {
         int r = arg_verb->run(&kb);
         kb_done(&kb);
         strv_free(arg_options.skip_phases);
+        free(arg_config_path);
         if (fflush(stdout) != 0 && r >= 0)
                 r = log_error_errno(negative_errno(), "Failed to write to stdout: %m");
         return kb_exit_status(r);

@@ -8,13 +8,14 @@
 static bool ready;
 
 void progress(const char *fmt, ...) {
-        char msg[512];
+        char msg[512], safe[512];
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(msg, sizeof msg, fmt, ap);
         va_end(ap);
         log_info("%s", msg);
-        (void) sd_notifyf(0, "STATUS=%s", msg);
+        /* a newline in STATUS= would start another assignment (READY=1, MAINPID=...) */
+        (void) sd_notifyf(0, "STATUS=%s", text_escape(msg, sizeof msg, safe, sizeof safe));
 }
 
 void notify_ready(void) {
@@ -29,5 +30,7 @@ bool notify_was_ready(void) {
 }
 
 void notify_failure(int r, const char *what) {
-        (void) sd_notifyf(0, "STATUS=failed: %s\nERRNO=%i", what, r < 0 ? -r : r);
+        char safe[512];
+        (void) sd_notifyf(0, "STATUS=failed: %s\nERRNO=%i", text_escape(what, sizeof safe, safe, sizeof safe),
+                          r < 0 ? -r : r);
 }

@@ -26,5 +26,18 @@
 #define KB_CA_MAX (256U * 1024U)
 #define KB_KUBECONFIG_MAX (256U * 1024U)
 
-/* root + path, as a new string; NULL on OOM. root may be NULL or "". */
+/* root + path, as a new string; NULL on OOM. root may be NULL or "". Lexical: for
+ * what is not resolved beneath the root (see root_resolve()). */
 char *root_path(const char *root, const char *path);
+
+/* Flags of root_resolve(). */
+#define ROOT_FOLLOW_LAST (1U << 0) /* a final symlink is followed (beneath the root), for reading */
+
+/* The host path of node path `path` (absolute) resolved beneath root (NULL, "" or "/"
+ * for this system) as if root were "/": symlinks, absolute ones too, and ".." never lead
+ * out of it (openat2 RESOLVE_IN_ROOT). The directories that exist come out resolved; the
+ * missing rest is appended as given, for the caller to create. A final symlink is kept
+ * as a name unless ROOT_FOLLOW_LAST. -ENOLINK when a symlink on the way leads nowhere
+ * inside the root (creating through it would leave the root). Without openat2 (ENOSYS:
+ * a kernel before 5.6, valgrind) the path is joined as root_path() does and 1 returned. */
+int root_resolve(const char *root, const char *path, unsigned flags, char **ret);

@@ -164,7 +164,11 @@ int discovery_run(DiscoveryCtx *d, KbCA **ret_ca, char **ret_cluster_server) {
                 goto finish;
         }
         if (d->pins && d->pins[0]) {
-                r = ca_check_pins(ca, d->pins, pin);
+                /* only the pinned certificates become the trust anchor: a signed bundle
+                 * [someone's CA, the real CA] must not get the first one trusted */
+                r = ca_keep_pinned(ca, d->pins, pin);
+                if (r == -ENOMEM)
+                        goto finish;
                 if (r < 0) {
                         r = log_key_errno(LOG_ERR, -EKEYREJECTED, d->pins_source, "ca-cert-hash",
                                           "the CA that %s offered does not match any pin: its pin is %s (compare "

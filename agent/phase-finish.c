@@ -24,13 +24,17 @@ static int scrub_ini_line(const char *path, unsigned line) {
         _cleanup_secret_ char *buf = NULL;
         size_t len;
         struct stat st;
-        int r = read_file_bounded(path, KB_INI_MAX, &buf, &len);
+        /* gather names an ini by what it is beneath the root, links followed: a symlink
+         * here is one made since, and replacing it would leave the token in its target */
+        int r = read_file_flags(path, KB_INI_MAX, READ_NOFOLLOW, &buf, &len);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
                 return r;
-        if (stat(path, &st) < 0)
+        if (lstat(path, &st) < 0)
                 return negative_errno();
+        if (!S_ISREG(st.st_mode))
+                return -ELOOP;
 
         char *start = buf;
         for (unsigned i = 1; i < line && start; i++) {
@@ -60,7 +64,7 @@ static int scrub_ini_line(const char *path, unsigned line) {
         memcpy(out, buf, head);
         memcpy(out + head, SCRUBBED_LINE, strlen(SCRUBBED_LINE));
         memcpy(out + head + strlen(SCRUBBED_LINE), end, tail);
-        r = write_file_atomic(path, out, nlen, st.st_mode & 07777);
+        r = write_file_replacing_secret(path, out, nlen, st.st_mode & 07777);
         secret_free_n(out, nlen);
         return r < 0 ? r : 1;
 }
@@ -75,6 +79,10 @@ static void scrub_token_sources(Kb *kb) {
                         int r = path ? scrub_ini_line(path, (unsigned) line) : -ENOMEM;
                         if (r > 0)
                                 log_info("removed the token from %s", *s);
+                        else if (r == -ELOOP)
+                                log_warning("could not remove the token from %s: it is a symbolic link now; "
+                                            "remove the token from the file it points to",
+                                            *s);
                         else if (r < 0)
                                 log_warning("could not remove the token from %s: %s", *s, strerror(-r));
                 } else if (streq(*s, "cmdline"))
@@ -84,17 +92,20 @@ static void scrub_token_sources(Kb *kb) {
                         log_notice("the token is on the KUBEBOOT config medium (%s): remove the medium, or the "
                                    "token from it",
                                    *s);
+                else if (colon && strchr(*s, '/'))
+                        /* a file all the same (a relative name): say so, it keeps the token */
+                        log_warning("could not remove the token from %s: not an absolute path; remove it by hand",
+                                    *s);
                 else
                         log_debug("the token from %s is not a file kubeboot can scrub", *s);
         }
 }
 
 int finish_commit(Kb *kb, const char *node, const char *how) {
-        _cleanup_free_ char *bootstrap = kb_path(kb, PATH_BOOTSTRAP_KUBECONFIG);
-        int r;
-
-        if (!bootstrap)
-                return -ENOMEM;
+        _cleanup_free_ char *bootstrap = NULL;
+        int r = kb_path(kb, PATH_BOOTSTRAP_KUBECONFIG, &bootstrap);
+        if (r < 0)
+                return r;
         progress("removing the bootstrap credentials");
         r = shred_and_unlink(bootstrap);
         if (r < 0)

@@ -43,22 +43,38 @@ static int apply_file(Kb *kb, const char *path, bool must_exist) {
 
 /* One ini and its drop-in directory, e.g. /etc/kubeboot/kubeboot.ini and its .d directory. */
 static int apply_ini_layer(Kb *kb, const char *file, const char *dropin_dir) {
-        _cleanup_free_ char *path = kb_path(kb, file), *dir = kb_path(kb, dropin_dir);
+        _cleanup_free_ char *path = NULL, *dir = NULL;
         _cleanup_strv_free_ char **dropins = NULL;
         int ret = 0, r;
 
-        if (!path || !dir)
-                return -ENOMEM;
-        r = apply_file(kb, path, false);
+        /* each file by the name of what it is beneath the root: a symlinked ini is read,
+         * and later scrubbed, where it really lies */
+        r = kb_path_target(kb, file, &path);
+        if (r >= 0)
+                r = apply_file(kb, path, false);
+        else if (r == -ENOENT)
+                r = 0;
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
                 ret = r;
+        r = kb_path_target(kb, dropin_dir, &dir);
+        if (r == -ENOENT)
+                return ret;
+        if (r < 0)
+                return r == -ENOMEM ? r : ret ?: r;
         r = ini_list_dir(dir, &dropins);
         if (r < 0)
                 return r;
         for (char **f = dropins; *f; f++) {
-                r = apply_file(kb, *f, false);
+                _cleanup_free_ char *node = strdup_printf("%s/%s", dropin_dir, strrchr(*f, '/') + 1), *target = NULL;
+                if (!node)
+                        return -ENOMEM;
+                r = kb_path_target(kb, node, &target);
+                if (r >= 0)
+                        r = apply_file(kb, target, false);
+                else if (r == -ENOENT)
+                        r = 0;
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0 && ret == 0)
@@ -228,12 +244,17 @@ static bool names_resolved_stub(const char *text) {
 static int default_resolv_conf(Kb *kb) {
         if (config_has(&kb->cfg, KB_RESOLV_CONF))
                 return 0;
-        _cleanup_free_ char *etc = kb_path(kb, "/etc/resolv.conf"), *upstream = kb_path(kb, RESOLVED_UPSTREAM);
-        _cleanup_free_ char *text = NULL;
+        _cleanup_free_ char *etc = NULL, *upstream = NULL, *text = NULL;
         size_t len;
-        if (!etc || !upstream)
-                return -ENOMEM;
-        int r = read_file_bounded(etc, RESOLV_CONF_MAX, &text, &len);
+        /* followed beneath the root: Ubuntu's /etc/resolv.conf is a link to resolved's stub file */
+        int r = kb_path_target(kb, "/etc/resolv.conf", &etc);
+        if (r >= 0)
+                r = kb_path_target(kb, RESOLVED_UPSTREAM, &upstream);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) /* cannot tell (logged): kubelet keeps its default */
+                return 0;
+        r = read_file_bounded(etc, RESOLV_CONF_MAX, &text, &len);
         if (r == -ENOMEM)
                 return r;
         if (r < 0 || !names_resolved_stub(text) || access(upstream, F_OK) < 0)
@@ -258,7 +279,12 @@ static int load_explicit_ca(Kb *kb) {
                 return log_key_errno(LOG_ERR, -EINVAL, v->source, "ca-cert", "%s", why);
 
         if (config_has(&kb->cfg, KB_CA_CERT_HASH)) {
-                r = ca_check_pins(ca, kb->cfg.v[KB_CA_CERT_HASH].list, pin);
+                /* as in discovery: with pins, only the pinned certificates are trusted */
+                r = ca_keep_pinned(ca, kb->cfg.v[KB_CA_CERT_HASH].list, pin);
+                if (r == -ENOMEM) {
+                        ca_free(ca);
+                        return log_error_errno(r, "Out of memory");
+                }
                 if (r < 0) {
                         ca_free(ca);
                         return log_key_errno(LOG_ERR, r, kb->cfg.v[KB_CA_CERT_HASH].source, "ca-cert-hash",

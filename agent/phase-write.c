@@ -17,17 +17,19 @@ static int fs_error(int r) {
         return r == -ENOMEM ? r : -EROFS;
 }
 
-static int write_node_file(Kb *kb, const char *file, const char *data, size_t len, mode_t mode) {
-        _cleanup_free_ char *path = kb_path(kb, file);
-        if (!path)
-                return -ENOMEM;
-        int r = remove_stale_temp_files(path);
+static int write_node_file(Kb *kb, const char *file, const char *data, size_t len, mode_t mode, bool secret) {
+        _cleanup_free_ char *path = NULL;
+        int r = kb_path(kb, file, &path);
+        if (r < 0)
+                return fs_error(r);
+        r = remove_stale_temp_files(path);
         if (r > 0)
                 log_info("removed %d temporary file(s) an interrupted run left beside %s", r, path);
-        r = write_file_atomic(path, data, len, mode);
+        /* a file that held the token (an earlier run's) is wiped, not just replaced */
+        r = secret ? write_file_replacing_secret(path, data, len, mode) : write_file_atomic(path, data, len, mode);
         if (r < 0)
                 return fs_error(log_error_errno(r, "Failed to write %s: %m", path));
-        log_info("wrote %s (mode %04o)", file, (unsigned) mode);
+        log_info("wrote %s (mode %04o)", path, (unsigned) mode);
         return 0;
 }
 
@@ -51,10 +53,11 @@ static char *in_the_way(const char *path) {
 }
 
 static int make_dir(Kb *kb, const char *dir, mode_t mode) {
-        _cleanup_free_ char *path = kb_path(kb, dir);
-        if (!path)
-                return -ENOMEM;
-        int r = mkdir_parents(path, mode);
+        _cleanup_free_ char *path = NULL;
+        int r = kb_path(kb, dir, &path);
+        if (r < 0)
+                return fs_error(r);
+        r = mkdir_parents(path, mode);
         if (r == -ENOTDIR) {
                 /* name what is in the way, not only the directory that cannot be made */
                 _cleanup_free_ char *file = in_the_way(path);
@@ -84,21 +87,21 @@ int phase_write(Kb *kb) {
         if (r < 0)
                 return r;
 
-        r = write_node_file(kb, PATH_CA_CERT, kb->ca->pem, kb->ca->pem_len, 0644);
+        r = write_node_file(kb, PATH_CA_CERT, kb->ca->pem, kb->ca->pem_len, 0644, false);
         if (r < 0)
                 return r;
 
         r = kubelet_config_render(&kb->cfg, kb->kubelet_base, &kubelet_cfg, &len);
         if (r < 0)
                 return log_error_errno(r, "Failed to render the KubeletConfiguration: %m");
-        r = write_node_file(kb, PATH_KUBELET_CONFIG, kubelet_cfg, len, 0644);
+        r = write_node_file(kb, PATH_KUBELET_CONFIG, kubelet_cfg, len, 0644, false);
         if (r < 0)
                 return r;
 
         r = kubelet_flags_render(&kb->cfg, kb->cfg.v[KB_NODE_NAME].str, &flags, &len);
         if (r < 0)
                 return log_error_errno(r, "Failed to render kubelet flags: %m");
-        r = write_node_file(kb, PATH_KUBELET_FLAGS, flags, len, 0644);
+        r = write_node_file(kb, PATH_KUBELET_FLAGS, flags, len, 0644, false);
         if (r < 0)
                 return r;
 
@@ -107,7 +110,7 @@ int phase_write(Kb *kb) {
                                         &kubeconfig_len);
         if (r < 0)
                 return log_error_errno(r, "Failed to render the bootstrap kubeconfig: %m");
-        r = write_node_file(kb, PATH_BOOTSTRAP_KUBECONFIG, kubeconfig, kubeconfig_len, 0600);
+        r = write_node_file(kb, PATH_BOOTSTRAP_KUBECONFIG, kubeconfig, kubeconfig_len, 0600, true);
         secret_free_n(kubeconfig, kubeconfig_len + 1);
         if (r < 0)
                 return r;

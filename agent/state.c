@@ -7,10 +7,14 @@
 #include "paths.h"
 
 static int write_json(Kb *kb, const char *file, json_object *o) {
-        _cleanup_free_ char *dir = kb_path(kb, PATH_STATE_DIR), *path = kb_path(kb, file);
-        if (!dir || !path)
-                return -ENOMEM;
-        int r = mkdir_parents(dir, 0755);
+        _cleanup_free_ char *dir = NULL, *path = NULL;
+        int r = kb_path(kb, PATH_STATE_DIR, &dir);
+        if (r < 0)
+                return r;
+        r = mkdir_parents(dir, 0755);
+        if (r < 0)
+                return r;
+        r = kb_path(kb, file, &path); /* now that its directory exists */
         if (r < 0)
                 return r;
         const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -21,11 +25,12 @@ static int write_json(Kb *kb, const char *file, json_object *o) {
 }
 
 static int read_json(const Kb *kb, const char *file, json_object **ret) {
-        _cleanup_free_ char *path = kb_path(kb, file), *buf = NULL;
+        _cleanup_free_ char *path = NULL, *buf = NULL;
         size_t len;
-        if (!path)
-                return -ENOMEM;
-        int r = read_file_bounded(path, 64 * 1024, &buf, &len);
+        int r = kb_path_target(kb, file, &path);
+        if (r < 0)
+                return r;
+        r = read_file_flags(path, 64 * 1024, READ_NOFOLLOW, &buf, &len);
         if (r < 0)
                 return r;
         json_object *o = json_tokener_parse(buf);
@@ -83,6 +88,7 @@ int state_read_failure(const Kb *kb, json_object **ret) {
 }
 
 int state_clear_failure(Kb *kb) {
-        _cleanup_free_ char *path = kb_path(kb, PATH_LAST_FAILURE);
-        return path ? unlink_durable(path) : -ENOMEM;
+        _cleanup_free_ char *path = NULL;
+        int r = kb_path(kb, PATH_LAST_FAILURE, &path);
+        return r < 0 ? r : unlink_durable(path);
 }

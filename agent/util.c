@@ -107,6 +107,68 @@ char *strstrip(char *s) {
         return s;
 }
 
+/* Length of the valid UTF-8 sequence at s (at most left bytes), 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t left) {
+        size_t len;
+        unsigned char lo = 0x80, hi = 0xbf; /* the second byte's range (overlongs, surrogates) */
+        if (s[0] < 0x80)
+                return 1;
+        if (s[0] >= 0xc2 && s[0] <= 0xdf)
+                len = 2;
+        else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+                len = 3;
+                lo = s[0] == 0xe0 ? 0xa0 : 0x80;
+                hi = s[0] == 0xed ? 0x9f : 0xbf;
+        } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+                len = 4;
+                lo = s[0] == 0xf0 ? 0x90 : 0x80;
+                hi = s[0] == 0xf4 ? 0x8f : 0xbf;
+        } else
+                return 0;
+        if (left < len || s[1] < lo || s[1] > hi)
+                return 0;
+        for (size_t i = 2; i < len; i++)
+                if ((s[i] & 0xc0) != 0x80)
+                        return 0;
+        return len;
+}
+
+char *text_escape(const char *s, size_t max, char *buf, size_t n) {
+        const unsigned char *p = (const unsigned char *) s;
+        size_t in = strnlen(s, max + 1), out = 0;
+        bool cut = in > max;
+
+        if (n == 0)
+                return buf;
+        if (cut)
+                in = max;
+        for (size_t i = 0; i < in;) {
+                size_t l = utf8_len(p + i, in - i);
+                /* C0, DEL, C1 (U+0080..U+009F) and broken UTF-8: shown, never interpreted */
+                bool escape = l == 0 || (l == 1 && (p[i] < 0x20 || p[i] == 0x7f)) ||
+                              (l == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0);
+                size_t need = escape ? 4 * (l ? l : 1) : l;
+                if (out + need + 4 > n) { /* room for "..." and the NUL */
+                        cut = true;
+                        break;
+                }
+                if (escape)
+                        for (size_t k = 0; k < (l ? l : 1); k++)
+                                out += (size_t) snprintf(buf + out, n - out, "\\x%02x", p[i + k]);
+                else {
+                        memcpy(buf + out, p + i, l);
+                        out += l;
+                }
+                i += l ? l : 1;
+        }
+        if (cut && out + 4 <= n) {
+                memcpy(buf + out, "...", 3);
+                out += 3;
+        }
+        buf[out] = 0;
+        return buf;
+}
+
 int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *ret) {
         if (isempty(s) || !isdigit((unsigned char) s[0]))
                 return -EINVAL;

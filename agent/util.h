@@ -90,6 +90,12 @@ char *ascii_strlower(char *s);
 /* Removes leading and trailing ASCII white space in place; returns s. */
 char *strstrip(char *s);
 
+/* Copies at most max bytes of s into buf (n bytes, always NUL-terminated), writing each
+ * control character (C0, DEL, C1) and each byte of invalid UTF-8 as \xNN and marking a
+ * cut with "...": text from outside, made safe for a log line, STATUS= or a terminal.
+ * Returns buf. */
+char *text_escape(const char *s, size_t max, char *buf, size_t n);
+
 /* Parses an unsigned decimal in [min, max]; -EINVAL/-ERANGE otherwise. */
 int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *ret);
 /* Parses true/false/yes/no/1/0/on/off; -EINVAL otherwise. */

@@ -33,14 +33,17 @@ static int already_joined(Kb *kb) {
 }
 
 int verb_join(Kb *kb) {
-        _cleanup_free_ char *stamp = kb_path(kb, PATH_JOINED_STAMP);
+        _cleanup_free_ char *stamp = NULL;
         struct stat st;
         int r;
 
-        if (!stamp)
-                return log_error_errno(-ENOMEM, "Out of memory");
+        r = kb_path_target(kb, PATH_JOINED_STAMP, &stamp);
+        if (r == -ENOMEM)
+                return log_error_errno(r, "Out of memory");
+        if (r < 0 && r != -ENOENT)
+                return r;
         /* a joined node is left alone: kubeboot's work there is done */
-        if (stat(stamp, &st) == 0) {
+        if (r >= 0 && stat(stamp, &st) == 0) {
                 log_info("this node has already joined (%s exists); nothing to do", stamp);
                 notify_ready();
                 return 0;

@@ -54,16 +54,18 @@ int verb_reset(Kb *kb) {
         }
 
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
-                _cleanup_free_ char *p = kb_path(kb, files[i]);
-                if (!p)
-                        return -ENOMEM;
+                _cleanup_free_ char *p = NULL;
+                r = kb_path(kb, files[i], &p);
+                if (r < 0)
+                        return r;
                 r = shred_and_unlink(p);
                 if (r < 0)
                         ret = log_error_errno(-EROFS, "Failed to remove %s: %s", p, strerror(-r));
         }
-        _cleanup_free_ char *pki = kb_path(kb, PATH_KUBELET_PKI);
-        if (!pki)
-                return -ENOMEM;
+        _cleanup_free_ char *pki = NULL;
+        r = kb_path(kb, PATH_KUBELET_PKI, &pki);
+        if (r < 0)
+                return r;
         DIR *d = opendir(pki);
         if (d) {
                 struct dirent *de;

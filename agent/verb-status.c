@@ -14,6 +14,13 @@ static const char *jstr(json_object *o, const char *key) {
                        : NULL;
 }
 
+/* Stored text (a failure quoting a server, a hand-edited stamp) as it may reach a
+ * terminal: escaped, bounded. */
+#define SHOWN_MAX 1024
+static const char *shown(const char *s, char buf[SHOWN_MAX * 4]) {
+        return s ? text_escape(s, SHOWN_MAX, buf, SHOWN_MAX * 4) : NULL;
+}
+
 int verb_status(Kb *kb) {
         json_object *joined = NULL, *failure = NULL;
         _cleanup_kubelet_creds_ KubeletCreds *creds = NULL;
@@ -53,15 +60,17 @@ int verb_status(Kb *kb) {
                 puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
                 json_object_put(o);
         } else {
+                char b1[SHOWN_MAX * 4], b2[SHOWN_MAX * 4], b3[SHOWN_MAX * 4], b4[SHOWN_MAX * 4];
                 if (joined) {
-                        printf("joined:       yes, as Node %s since %s (%s)\n", jstr(joined, "node") ?: "?",
-                               jstr(joined, "joined") ?: "?", jstr(joined, "how") ?: "?");
+                        printf("joined:       yes, as Node %s since %s (%s)\n", shown(jstr(joined, "node"), b1) ?: "?",
+                               shown(jstr(joined, "joined"), b2) ?: "?", shown(jstr(joined, "how"), b3) ?: "?");
                         if (jstr(joined, "server"))
-                                printf("server:       %s\n", jstr(joined, "server"));
+                                printf("server:       %s\n", shown(jstr(joined, "server"), b1));
                         json_object *sources;
                         if (json_object_object_get_ex(joined, "sources", &sources)) {
                                 printf("sources:     ");
-                                json_object_object_foreach(sources, k, v) printf(" %s=%s", k, json_object_get_string(v));
+                                json_object_object_foreach(sources, k, v)
+                                        printf(" %s=%s", shown(k, b1), shown(json_object_get_string(v), b2) ?: "");
                                 printf("\n");
                         }
                 } else
@@ -72,10 +81,10 @@ int verb_status(Kb *kb) {
                 else
                         printf("kubelet cert: none\n");
                 if (failure)
-                        printf("last failure: %s in phase %s (exit %d): %s\n", jstr(failure, "time") ?: "?",
-                               jstr(failure, "phase") ?: "?",
+                        printf("last failure: %s in phase %s (exit %d): %s\n", shown(jstr(failure, "time"), b1) ?: "?",
+                               shown(jstr(failure, "phase"), b2) ?: "?",
                                json_object_get_int(json_object_object_get(failure, "exit")),
-                               jstr(failure, "message") ?: "");
+                               shown(jstr(failure, "message"), b4) ?: "");
                 else
                         printf("last failure: none\n");
         }

@@ -106,6 +106,22 @@ static void admin_done(Admin *a) {
         *a = (Admin){};
 }
 
+/* 0 if url's scheme is https (libcurl's URL parser decides), -EPROTONOSUPPORT if not. */
+static int require_https(const char *url) {
+        CURLU *u = curl_url();
+        char *scheme = NULL;
+        if (!u)
+                return -ENOMEM;
+        int r = curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+                                curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+                                strcasecmp(scheme, "https") == 0
+                        ? 0
+                        : -EPROTONOSUPPORT;
+        curl_free(scheme);
+        curl_url_cleanup(u);
+        return r;
+}
+
 /* Loads the kubeconfig kubectl would use and sets up the client; ca (--ca-cert) is
  * trusted when the kubeconfig names no CA of its own. */
 static int admin_open(Kb *kb, const KbCA *ca, Admin *a) {
@@ -122,6 +138,14 @@ static int admin_open(Kb *kb, const KbCA *ca, Admin *a) {
                 return log_error_errno(r, "kubeconfig %s does not exist", a->path);
         if (r < 0)
                 return log_error_errno(r == -ENOMEM ? r : -EINVAL, "kubeconfig %s: %s", a->path, why);
+        /* before any request: admin credentials go over TLS or not at all */
+        r = require_https(a->kc->server);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return log_error_errno(-EINVAL, "kubeconfig %s: the server %s is not https://: kubeboot sends admin "
+                                                "credentials only over TLS",
+                                       a->path, a->kc->server);
         r = kubeconfig_creds_load(a->kc, &a->creds, why, sizeof why);
         if (r < 0)
                 return log_error_errno(r == -ENOMEM ? r : -EINVAL, "kubeconfig %s: %s", a->path, why);

@@ -20,7 +20,7 @@ static void check_chain(const KbCA *ca) {
                 fuzz_assert(ca_pin(c, own) == 0);
                 ascii_strlower(own);
                 char *pins[] = { own, NULL };
-                fuzz_assert(ca_check_pins(ca, pins, first) == 0 && streq(first, pin));
+                fuzz_assert(ca_check_pins(ca, pins, first) == 0 && streq(first, own));
         }
         /* what kubeboot writes reads back as the same chain */
         KbCA *again = NULL;

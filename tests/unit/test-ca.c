@@ -68,7 +68,12 @@ int main(void) {
         char *ec_pin[] = { expect_pin, NULL };
         CHECK(ca_parse(bundle, len + len3, &b, why, sizeof why) == 0 && b->chain.next, "a two-certificate bundle parses");
         CHECK(ca_check_pins(b, ec_pin, pin) == 0, "the second certificate's pin matches the bundle");
-        CHECK_STREQ(pin, KUBEADM_PIN, "the reported pin is the first certificate's");
+        CHECK_STREQ(pin, expect_pin, "the reported pin is the one that matched");
+        CHECK(ca_keep_pinned(b, ec_pin, pin) == 0 && !b->chain.next, "only the pinned certificate is kept");
+        CHECK_STREQ(pin, expect_pin, "and its pin is reported");
+        CHECK(b->pem_len == len3 && memcmp(b->pem, ecpem, len3) == 0, "its PEM is the pinned certificate alone");
+        CHECK(ca_keep_pinned(b, pins_upper, pin) == -EKEYREJECTED && b->pem_len == len3,
+              "a pin matching nothing leaves the chain as it was");
         ca_free(b);
 
         /* inline forms, as on a kernel command line or in metadata */
@@ -109,6 +114,8 @@ int main(void) {
                       strstr(why, "README.md"),
               "a file that holds no certificate is refused, naming it: %s", why);
 
+        CHECK(ca_load_value("/dev/null", "/", &ca2, why, sizeof why) == -EINVAL && strstr(why, "not a regular file"),
+              "ca-cert /dev/null is not a regular file: %s", why);
         free(upper);
         free(oneline);
         free(b64pem);

@@ -1,8 +1,10 @@
 /* Small helpers: durations, numbers, lists, the backoff policy, atomic files. */
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include "backoff.h"
 #include "fileio.h"
+#include "paths.h"
 #include "tap.h"
 
 int main(void) {
@@ -84,7 +86,62 @@ int main(void) {
         CHECK(mkdir_parents(path, 0755) == -ENOTDIR, "a file in the way of a directory is -ENOTDIR");
         CHECK(shred_and_unlink(path) == 0 && access(path, F_OK) < 0, "shred_and_unlink removes");
         CHECK(shred_and_unlink(path) == 0, "and is idempotent");
+        /* what cannot be read to its end in bounded time is refused at once, never waited on */
+        snprintf(tmp, sizeof tmp, "%s/fifo", dir);
+        CHECK(mkfifo(tmp, 0600) == 0 && read_file_bounded(tmp, 100, &buf, &n) == -EINVAL, "a FIFO is refused");
+        CHECK(read_file_bounded("/dev/ptmx", 100, &buf, &n) == -EINVAL, "a character device (/dev/ptmx) is refused");
+        CHECK(read_file_bounded("/dev/null", 100, &buf, &n) == 0 && n == 0, "/dev/null reads as empty");
+        free(buf);
+        snprintf(tmp, sizeof tmp, "%s/link", dir);
+        CHECK(symlink("/dev/null", tmp) == 0 && read_file_flags(tmp, 100, READ_NOFOLLOW, &buf, &n) == -ELOOP,
+              "READ_NOFOLLOW refuses a symlink");
+        CHECK(read_file_flags("/dev/null", 100, READ_REGULAR_ONLY, &buf, &n) == -EINVAL,
+              "READ_REGULAR_ONLY refuses /dev/null");
+        /* node paths beneath a root: symlinks and ".." never lead out of it */
+        char root[200], want[400], *res = NULL;
+        snprintf(root, sizeof root, "%s/root", dir);
+        snprintf(tmp, sizeof tmp, "%s/etc", root);
+        CHECK(mkdir_parents(tmp, 0755) == 0 && symlink("/elsewhere", strcat(tmp, "/kubernetes")) == 0,
+              "a root with etc/kubernetes -> /elsewhere");
+        CHECK(root_resolve(root, "/etc/kubernetes/x.conf", 0, &res) == -ENOLINK,
+              "a symlink to nothing inside the root: -ENOLINK");
+        snprintf(tmp, sizeof tmp, "%s/elsewhere", root);
+        CHECK(mkdir(tmp, 0755) == 0, "its target made inside the root");
+        snprintf(want, sizeof want, "%s/elsewhere/x.conf", root);
+        CHECK(root_resolve(root, "/etc/kubernetes/x.conf", 0, &res) == 0 && streq(res, want),
+              "resolves inside the root: %s", res);
+        free(res);
+        snprintf(want, sizeof want, "%s/new/dir", root);
+        CHECK(root_resolve(root, "/etc/../../../new/dir", 0, &res) == 0 && streq(res, want),
+              "\"..\" stops at the root, the missing rest is appended: %s", res);
+        free(res);
+        snprintf(tmp, sizeof tmp, "%s/elsewhere/x.conf", root);
+        CHECK(symlink("/etc/kubernetes/y.conf", tmp) == 0, "a final symlink x.conf -> /etc/kubernetes/y.conf");
+        snprintf(want, sizeof want, "%s/elsewhere/x.conf", root);
+        CHECK(root_resolve(root, "/etc/kubernetes/x.conf", 0, &res) == 0 && streq(res, want),
+              "without ROOT_FOLLOW_LAST it stays a name");
+        free(res);
+        CHECK(root_resolve(root, "/etc/kubernetes/x.conf", ROOT_FOLLOW_LAST, &res) == -ENOENT,
+              "with it, a final link to nothing reads as missing");
+        snprintf(tmp, sizeof tmp, "%s/elsewhere/y.conf", root);
+        close(creat(tmp, 0600));
+        snprintf(want, sizeof want, "%s/elsewhere/y.conf", root);
+        CHECK(root_resolve(root, "/etc/kubernetes/x.conf", ROOT_FOLLOW_LAST, &res) == 0 && streq(res, want),
+              "and is followed inside the root: %s", res);
+        free(res);
+        CHECK(root_resolve("/", "/etc/../etc", 0, &res) == 0 && streq(res, "/etc"), "root / is this system");
+        free(res);
         snprintf(tmp, sizeof tmp, "rm -rf %s", dir);
         CHECK(system(tmp) == 0, "cleanup");
+        /* text from outside, made safe to show */
+        char esc[64];
+        CHECK_STREQ(text_escape("a\nREADY=1\x1b[2J", 100, esc, sizeof esc), "a\\x0aREADY=1\\x1b[2J",
+                    "newlines and ESC are escaped");
+        CHECK_STREQ(text_escape("caf\xc3\xa9 \xc2\x9b \xff", 100, esc, sizeof esc), "caf\xc3\xa9 \\xc2\\x9b \\xff",
+                    "UTF-8 is kept, C1 controls and broken bytes are escaped");
+        CHECK_STREQ(text_escape("abcdefgh", 4, esc, sizeof esc), "abcd...", "the input bound cuts, marked");
+        CHECK(strlen(text_escape("\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01", 100,
+                                 esc, sizeof esc)) < sizeof esc,
+              "the output bound holds");
         return tap_done();
 }
