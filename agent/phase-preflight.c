@@ -5,6 +5,7 @@
 
 #include "api.h"
 #include "log.h"
+#include "node-checks.h"
 #include "phases.h"
 
 /* kube-controller-manager backdates certificates by 5 minutes (pkg/controller/
@@ -227,6 +228,9 @@ int phase_preflight(Kb *kb) {
 
         unsigned before = http_client_requests(p.http);
         if ((r = check_identity(&p)) < 0 || (r = check_rbac(&p)) < 0 || (r = check_clock(&p)) < 0)
+                return r;
+        /* the node itself, once the cluster side is known good (KubeletVersion asks it) */
+        if ((r = node_checks_run(kb)) < 0)
                 return r;
         log_debug("preflight made %u HTTP requests", http_client_requests(p.http) - before);
         return 0;

@@ -84,3 +84,18 @@ int state_clear_failure(Kb *kb) {
         _cleanup_free_ char *path = kb_path(kb, PATH_LAST_FAILURE);
         return path ? unlink_durable(path) : -ENOMEM;
 }
+
+int state_write_warnings(Kb *kb, json_object *warnings) {
+        char now[32];
+        rfc3339_format(time(NULL), now);
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "time", json_object_new_string(now));
+        json_object_object_add(o, "warnings", json_object_get(warnings));
+        int r = write_json(kb, PATH_PREFLIGHT_WARNINGS, o);
+        json_object_put(o);
+        return r;
+}
+
+int state_read_warnings(const Kb *kb, json_object **ret) {
+        return read_json(kb, PATH_PREFLIGHT_WARNINGS, ret);
+}

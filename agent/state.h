@@ -14,3 +14,7 @@ int state_read_joined(const Kb *kb, json_object **ret);
 int state_write_failure(Kb *kb, const char *phase, int exit_status, const char *message);
 int state_read_failure(const Kb *kb, json_object **ret);
 int state_clear_failure(Kb *kb);
+/* Keeps the warnings of the last preflight (a JSON array of {check, message, ignored}). */
+int state_write_warnings(Kb *kb, json_object *warnings);
+/* The kept preflight warnings, or -ENOENT. */
+int state_read_warnings(const Kb *kb, json_object **ret);

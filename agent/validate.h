@@ -31,3 +31,7 @@ int validate_ca_cert_form(const char *s, char *why, size_t n);
 int validate_qualified_name(const char *s, char *why, size_t n);
 /* A label value: empty, or <=63 of [A-Za-z0-9_.-] starting and ending alphanumeric. */
 int validate_label_value(const char *s, char *why, size_t n);
+/* A preflight check's name as kubeadm spells them (letters, digits, '-', '_', '.'), or all. */
+int validate_preflight_check_name(const char *s, char *why, size_t n);
+/* An absolute path without white space or control characters. */
+int validate_abs_path(const char *s, char *why, size_t n);

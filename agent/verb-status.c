@@ -15,7 +15,7 @@ static const char *jstr(json_object *o, const char *key) {
 }
 
 int verb_status(Kb *kb) {
-        json_object *joined = NULL, *failure = NULL;
+        json_object *joined = NULL, *failure = NULL, *warnings = NULL;
         _cleanup_kubelet_creds_ KubeletCreds *creds = NULL;
         char why[256], not_after[32] = "";
         int r;
@@ -28,10 +28,16 @@ int verb_status(Kb *kb) {
                 json_object_put(joined);
                 return log_error_errno(r, "Failed to read the last failure: %m");
         }
+        /* what the last preflight warned about; none is fine */
+        (void) state_read_warnings(kb, &warnings);
+        json_object *wlist = warnings ? json_object_object_get(warnings, "warnings") : NULL;
+        if (wlist && !json_object_is_type(wlist, json_type_array))
+                wlist = NULL;
         r = kubelet_creds_load(kb, &creds, why, sizeof why);
         if (r == -ENOMEM) {
                 json_object_put(joined);
                 json_object_put(failure);
+                json_object_put(warnings);
                 return r;
         }
         if (creds)
@@ -50,6 +56,7 @@ int verb_status(Kb *kb) {
                 } else
                         json_object_object_add(o, "kubeletCertificate", NULL);
                 json_object_object_add(o, "lastFailure", failure ? json_object_get(failure) : NULL);
+                json_object_object_add(o, "preflightWarnings", wlist ? json_object_get(wlist) : json_object_new_array());
                 puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
                 json_object_put(o);
         } else {
@@ -78,8 +85,14 @@ int verb_status(Kb *kb) {
                                jstr(failure, "message") ?: "");
                 else
                         printf("last failure: none\n");
+                for (size_t i = 0; wlist && i < json_object_array_length(wlist); i++) {
+                        json_object *w = json_object_array_get_idx(wlist, i);
+                        printf("%s %s: %s\n", i == 0 ? "preflight:   " : "             ", jstr(w, "check") ?: "?",
+                               jstr(w, "message") ?: "");
+                }
         }
         json_object_put(joined);
         json_object_put(failure);
+        json_object_put(warnings);
         return 0;
 }
