@@ -1,5 +1,6 @@
 #include "kb.h"
 
+#include <json-c/json.h>
 #include <sysexits.h>
 
 #include "paths.h"
@@ -13,6 +14,7 @@ void kb_done(Kb *kb) {
         ca_free(kb->ca);
         free(kb->ca_source);
         http_client_free(kb->http);
+        json_object_put(kb->preflight_warnings);
         *kb = (Kb){};
 }
 

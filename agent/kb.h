@@ -35,6 +35,7 @@ typedef struct Kb {
         KbCA *ca;        /* the trusted cluster CA: from ca-cert after gather, or discovered */
         char *ca_source; /* where the trusted CA came from, for messages */
         HttpClient *http; /* shared by the phases, so that connections are reused */
+        struct json_object *preflight_warnings; /* the node checks' warnings, for the state records */
 } Kb;
 
 void kb_init(Kb *kb, const KbOptions *opt);

@@ -27,7 +27,6 @@
 #include "log.h"
 #include "node-checks.h"
 #include "notify.h"
-#include "state.h"
 
 #define KUBELET_PORT 10250
 #define KUBELET_UNIT "kubelet.service"
@@ -530,10 +529,10 @@ int node_checks_run(Kb *kb) {
         check_kubelet_version(&nc);
         check_hostname(&nc);
 
-        int r = state_write_warnings(kb, nc.warnings);
-        if (r < 0)
-                log_debug_errno(r, "cannot keep the preflight warnings for kubeboot status: %m");
-        json_object_put(nc.warnings);
+        /* nothing is written before the write phase: the warnings go into the joined stamp or
+         * the failure record */
+        json_object_put(kb->preflight_warnings);
+        kb->preflight_warnings = nc.warnings;
         if (nc.n_failed > 0)
                 return log_error_errno(-EINVAL,
                                        "%u node check%s failed (%s): fix what is said above, or downgrade with "

@@ -19,7 +19,6 @@
 #define PATH_STATE_DIR "/var/lib/kubeboot"
 #define PATH_JOINED_STAMP "/var/lib/kubeboot/joined"
 #define PATH_LAST_FAILURE "/var/lib/kubeboot/last-failure"
-#define PATH_PREFLIGHT_WARNINGS "/var/lib/kubeboot/preflight-warnings"
 
 /* Size limits for what kubeboot reads. */
 #define KB_INI_MAX (64U * 1024U)

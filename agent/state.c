@@ -54,6 +54,8 @@ int state_write_joined(Kb *kb, const char *node, const char *how) {
         json_object_object_add(o, "sources", sources);
         if (kb->ca_source)
                 json_object_object_add(o, "ca", json_object_new_string(kb->ca_source));
+        if (kb->preflight_warnings)
+                json_object_object_add(o, "preflightWarnings", json_object_get(kb->preflight_warnings));
         int r = write_json(kb, PATH_JOINED_STAMP, o);
         json_object_put(o);
         return r;
@@ -71,6 +73,8 @@ int state_write_failure(Kb *kb, const char *phase, int exit_status, const char *
         json_object_object_add(o, "phase", json_object_new_string(phase ?: ""));
         json_object_object_add(o, "exit", json_object_new_int(exit_status));
         json_object_object_add(o, "message", json_object_new_string(message ?: ""));
+        if (kb->preflight_warnings)
+                json_object_object_add(o, "preflightWarnings", json_object_get(kb->preflight_warnings));
         int r = write_json(kb, PATH_LAST_FAILURE, o);
         json_object_put(o);
         return r;
@@ -83,19 +87,4 @@ int state_read_failure(const Kb *kb, json_object **ret) {
 int state_clear_failure(Kb *kb) {
         _cleanup_free_ char *path = kb_path(kb, PATH_LAST_FAILURE);
         return path ? unlink_durable(path) : -ENOMEM;
-}
-
-int state_write_warnings(Kb *kb, json_object *warnings) {
-        char now[32];
-        rfc3339_format(time(NULL), now);
-        json_object *o = json_object_new_object();
-        json_object_object_add(o, "time", json_object_new_string(now));
-        json_object_object_add(o, "warnings", json_object_get(warnings));
-        int r = write_json(kb, PATH_PREFLIGHT_WARNINGS, o);
-        json_object_put(o);
-        return r;
-}
-
-int state_read_warnings(const Kb *kb, json_object **ret) {
-        return read_json(kb, PATH_PREFLIGHT_WARNINGS, ret);
 }

@@ -11,7 +11,7 @@
 
 static const char *const files[] = {
         PATH_BOOTSTRAP_KUBECONFIG, PATH_KUBELET_KUBECONFIG, PATH_CA_CERT,  PATH_KUBELET_CONFIG,
-        PATH_KUBELET_FLAGS,        PATH_JOINED_STAMP,       PATH_LAST_FAILURE,   PATH_PREFLIGHT_WARNINGS,
+        PATH_KUBELET_FLAGS,        PATH_JOINED_STAMP,       PATH_LAST_FAILURE,
 };
 
 /* kubelet's bootstrap results: kubelet-client-*.pem and kubelet-server-*.pem, their

@@ -15,7 +15,7 @@ static const char *jstr(json_object *o, const char *key) {
 }
 
 int verb_status(Kb *kb) {
-        json_object *joined = NULL, *failure = NULL, *warnings = NULL;
+        json_object *joined = NULL, *failure = NULL;
         _cleanup_kubelet_creds_ KubeletCreds *creds = NULL;
         char why[256], not_after[32] = "";
         int r;
@@ -28,16 +28,14 @@ int verb_status(Kb *kb) {
                 json_object_put(joined);
                 return log_error_errno(r, "Failed to read the last failure: %m");
         }
-        /* what the last preflight warned about; none is fine */
-        (void) state_read_warnings(kb, &warnings);
-        json_object *wlist = warnings ? json_object_object_get(warnings, "warnings") : NULL;
+        /* what the preflight of the join (or of the failed attempt) warned about */
+        json_object *wlist = json_object_object_get(joined ?: failure, "preflightWarnings");
         if (wlist && !json_object_is_type(wlist, json_type_array))
                 wlist = NULL;
         r = kubelet_creds_load(kb, &creds, why, sizeof why);
         if (r == -ENOMEM) {
                 json_object_put(joined);
                 json_object_put(failure);
-                json_object_put(warnings);
                 return r;
         }
         if (creds)
@@ -93,6 +91,5 @@ int verb_status(Kb *kb) {
         }
         json_object_put(joined);
         json_object_put(failure);
-        json_object_put(warnings);
         return 0;
 }

@@ -116,9 +116,16 @@ with ClusterDouble() as c:
         r = join(root)
         tap.ok(r.rc == 0 and "[preflight] Swap: swap is on" in r.err and "(ignored: ignore-preflight-errors)" in r.err,
                "ignore-preflight-errors=swap (any case) downgrades Swap to a warning", r)
+    # preflight writes nothing: the warnings go into the failure record (or the joined stamp)
+    with node(c, token, swaps=swapline, ip_forward="0", extra="ignore-preflight-errors = swap\n") as root:
+        before = set(root.files())
+        r = join(root)
+        added = set(root.files()) - before
+        tap.ok(r.rc == EX_CONFIG and added == {root.p("/var/lib/kubeboot/last-failure")},
+               "a failed preflight writes nothing but the failure record", (r, added))
         w = status_warnings(root)
         tap.ok(any(x.get("check") == "Swap" and x.get("ignored") and "swap is on" in x.get("message", "") for x in w),
-               "kubeboot status --json lists the warning", w)
+               "kubeboot status --json lists the ignored Swap warning", w)
         s = kubeboot("status", root=root, cmdline="")
         tap.ok("preflight:    Swap: swap is on" in s.out, "kubeboot status shows it", s)
     with node(c, token, swaps=None) as root:
