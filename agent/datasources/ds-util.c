@@ -60,7 +60,9 @@ static int get(const DsEnv *env, const char *endpoint, const DsGet *g, HttpRespo
                                              "the answer to %s is larger than %zu bytes: rejected", g->path, max);
                 if (r == 0 && resp->status == 200)
                         return 0;
-                if (r == 0 && resp->status == 404)
+                /* 204: "nothing here", as Hetzner answers /userdata when a server has none (a
+                 * response recorded from the real service, issue 15) */
+                if (r == 0 && (resp->status == 404 || resp->status == 204))
                         return -ENOENT;
                 if (!http_is_transient(r, resp->status)) {
                         if (r < 0)

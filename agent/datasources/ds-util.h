@@ -37,7 +37,7 @@ typedef struct DsGet {
 /* Sends g to endpoint, retrying transient failures (resets, timeouts, 429, 5xx) with the
  * shared backoff until env->backoff's deadline; each try bounded by env->request_timeout_ms,
  * never through a proxy. Returns 0 with a 200 answer in resp (wipe it with
- * ds_response_clear), -ENOENT for 404 (not logged: absent is often normal), or logs and
+ * ds_response_clear), -ENOENT for 404 and 204 (not logged: absent is often normal), or logs and
  * returns: -ETIMEDOUT (unavailable past the deadline), -EFBIG (answer over max_body),
  * -EACCES (401/403), -EPROTO (another status). */
 int ds_get(const DsEnv *env, const char *endpoint, const DsGet *g, HttpResponse *resp);

@@ -1,0 +1,66 @@
+"""Issue 15: what real clouds hand out, as recorded from the services and documented by
+the providers. EC2 with its metadata endpoint disabled answers XHTML error pages of
+~350 bytes (reported as a refusal, not as an oversize answer); Hetzner answers 204 for a
+server without user data (nothing to warn about); Samsung Cloud Platform is OpenStack
+identified by its chassis asset tag (cloud-init's ds-identify); GCE's cloud-init style
+`user-data` attribute holding a kubeboot ini is read below the kubeboot-* attributes;
+Azure's --custom-data lives only in ovf-env.xml on the provisioning medium.
+Run through tests/netns-run --metadata."""
+import dsfixtures as fx
+import fakes
+import kbtest
+from dsfixtures import SERVER, TOKEN
+
+UD_SERVER = "[join]\nserver = %s\n" % SERVER
+
+
+def main():
+    kbtest.assert_in_netns()
+    tap = kbtest.Tap()
+
+    # --- EC2, endpoint disabled (HttpEndpoint=disabled): every answer is the 403 page ---
+    page = fakes.imds_error_page(403, "Forbidden").body
+    tap.ok(300 < len(page) < 400, "the fake's IMDS error page is as large as the real one (%d bytes)" % len(page))
+    with kbtest.Root() as root, fakes.EC2(disabled=True) as fake:
+        fx.write_dmi(root, "ec2")
+        r, keys = fx.config(root)
+        tap.ok(r.rc == 0, "ec2 disabled: gather goes on without EC2 metadata", r)
+        tap.ok("refused (HTTP 403)" in r.err and "api/token" in r.err and "larger than" not in r.err,
+               "ec2 disabled: reported as refused (HTTP 403), not as an oversize answer", r.err)
+        tap.ok(fake.total == 1, "ec2 disabled: one request, no retries of a refusal (%d)" % fake.total)
+
+    # a real token is still held to 256 bytes
+    with kbtest.Root() as root, fakes.EC2(tags={"kubeboot-token": TOKEN}, user_data=UD_SERVER) as fake:
+        fake.handle_orig = fake.handle
+
+        def long_token(method, path, query, headers, f=fake):
+            if path == "/latest/api/token":
+                return fakes.Answer(200, "A" * 300)
+            return f.handle_orig(method, path, query, headers)
+        fake.handle = long_token
+        fx.write_dmi(root, "ec2")
+        r, keys = fx.config(root)
+        tap.ok(r.rc == 0 and "the session token is malformed" in r.err and fx.source(keys, "token") is None,
+               "ec2: a 300-byte session token is still refused", r)
+
+    # --- Hetzner: 204 for no user data: no warning, the metadata still read ---
+    with kbtest.Root() as root, fakes.Hetzner(user_data=None) as fake:
+        fx.write_dmi(root, "hetzner")
+        r, keys = fx.config(root)
+        tap.ok(r.rc == 0 and fx.value(keys, "provider-id") == "hcloud://42424242", "hetzner 204: metadata read", r)
+        warned = [l for l in r.err.splitlines() if "warning" in l and "userdata" in l]
+        tap.ok(not warned, "hetzner 204: no warning about the user data", warned)
+        tap.ok("HTTP 204" not in r.err, "hetzner 204: not reported as an unexpected status", r.err)
+
+    # --- Samsung Cloud Platform: OpenStack, by its asset tag ---
+    with kbtest.Root() as root, fakes.OpenStack(meta={"kubeboot-token": TOKEN}, user_data=UD_SERVER) as fake:
+        fx.write_dmi(root, "samsung")
+        r, keys = fx.config(root)
+        tap.ok(fx.source(keys, "token") == "openstack:meta kubeboot-token"
+               and fx.value(keys, "provider-id") == "openstack:///83679162-1378-4288-a2d4-70e13ec132aa",
+               "Samsung Cloud Platform: identified as OpenStack from the chassis asset tag", r)
+    tap.done()
+
+
+if __name__ == "__main__":
+    main()
