@@ -434,55 +434,61 @@ static void check_kubelet_version(NodeChecks *nc) {
         log_info("[preflight] %s: kubelet %s, apiserver %s", CHECK_KUBELET_VERSION, out, srv);
 }
 
-/* kubeadm's HostnameCheck: a warning only. Resolved with a deadline, since a node's first
- * boot may have no working DNS yet and glibc's retries take far longer. */
+/* Resolves name in a child process, so that the deadline holds whatever the resolver does
+ * (glibc retries each nameserver for timeout x attempts) and no resolver thread outlives
+ * the check. 0 resolved, an EAI_* code (EAI_SYSTEM if it could not try), or -ETIMEDOUT. */
+static int resolve_bounded(const char *name) {
+        int pipefd[2];
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return EAI_SYSTEM;
+        pid_t pid = fork();
+        if (pid < 0) {
+                close(pipefd[0]);
+                close(pipefd[1]);
+                return EAI_SYSTEM;
+        }
+        if (pid == 0) {
+                struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res = NULL;
+                int e = getaddrinfo(name, NULL, &hints, &res);
+                if (e == 0)
+                        freeaddrinfo(res);
+                signed char c = (signed char) e;
+                _exit(write(pipefd[1], &c, 1) == 1 ? 0 : 1);
+        }
+        close(pipefd[1]);
+        struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
+        int p, r = -ETIMEDOUT;
+        unsigned long long deadline = now_ms() + RESOLVE_TIMEOUT_S * 1000ULL;
+        while ((p = poll(&pfd, 1, (int) (deadline > now_ms() ? deadline - now_ms() : 0))) < 0 && errno == EINTR)
+                ;
+        signed char c;
+        if (p > 0 && read(pipefd[0], &c, 1) == 1)
+                r = c;
+        close(pipefd[0]);
+        if (r == -ETIMEDOUT)
+                (void) kill(pid, SIGKILL);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        return r;
+}
+
+/* kubeadm's HostnameCheck: a warning only. */
 static void check_hostname(NodeChecks *nc) {
         const char *node = nc->kb->cfg.v[KB_NODE_NAME].str;
         if (isempty(node))
                 return;
-        /* one allocation, owned by glibc's resolver thread if the deadline passes */
-        struct Lookup {
-                struct gaicb cb;
-                struct addrinfo hints;
-                char name[256];
-        } *l = calloc(1, sizeof *l);
-        if (!l)
-                return;
-        snprintf(l->name, sizeof l->name, "%s", node);
-        l->hints = (struct addrinfo){.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-        l->cb = (struct gaicb){.ar_name = l->name, .ar_request = &l->hints};
-        struct gaicb *req = &l->cb;
-        struct gaicb *list[] = {req};
-        struct timespec ts = {.tv_sec = RESOLVE_TIMEOUT_S};
-        int r = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL);
-        if (r == 0) {
-                while (gai_error(req) == EAI_INPROGRESS) {
-                        int s = gai_suspend((const struct gaicb *const *) list, 1, &ts);
-                        if (s == EAI_AGAIN)
-                                break; /* the deadline */
-                }
-                r = gai_error(req);
-                if (r == EAI_INPROGRESS && gai_cancel(req) == EAI_NOTCANCELED) {
-                        /* glibc's resolver thread still owns req: leave it to it (one small,
-                         * reachable allocation for the life of a short process) */
-                        static struct Lookup *abandoned;
-                        abandoned = l;
-                        (void) abandoned;
-                        report(nc, CHECK_HOSTNAME, false,
-                               "node name \"%s\" did not resolve within %d s: add it to DNS or /etc/hosts", node,
-                               RESOLVE_TIMEOUT_S);
-                        return;
-                }
-        }
-        if (r == 0) {
-                freeaddrinfo(req->ar_result);
+        int r = resolve_bounded(node);
+        if (r == 0)
                 log_debug("[preflight] %s: %s resolves", CHECK_HOSTNAME, node);
-        } else
+        else if (r == -ETIMEDOUT)
+                report(nc, CHECK_HOSTNAME, false,
+                       "node name \"%s\" did not resolve within %d s: add it to DNS or /etc/hosts", node,
+                       RESOLVE_TIMEOUT_S);
+        else
                 report(nc, CHECK_HOSTNAME, false,
                        "node name \"%s\" does not resolve (%s): add it to DNS or /etc/hosts, or the control plane "
                        "may not reach this node by name",
-                       node, r == EAI_INPROGRESS ? "no answer in time" : gai_strerror(r));
-        free(l);
+                       node, gai_strerror(r));
 }
 
 static bool has_ipv6(char *const *ips) {
