@@ -127,6 +127,43 @@ static int add_tags_from_object(DsMeta *m, const char *source, json_object *o, c
 
 /* ---- GCE ---- */
 
+/* Does text have a line "[join]" (leading and trailing blanks aside)? */
+static bool has_join_section(const char *text) {
+        for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+                l += strspn(l, " \t");
+                if (startswith(l, "[join]")) {
+                        const char *rest = l + strlen("[join]");
+                        rest += strspn(rest, " \t\r");
+                        if (*rest == '\n' || *rest == 0)
+                                return true;
+                }
+        }
+        return false;
+}
+
+/* Users of cloud-init images put boot data in the instance attribute user-data (cloud-init's
+ * GCE datasource reads instance/attributes/user-data). When it holds a kubeboot ini (a [join]
+ * section), it is read, below the kubeboot-* attributes; anything else is cloud-init's. */
+static int gce_user_data(DsMeta *m, const char *source, json_object *o) {
+        json_object *ud = ds_json_at(o, "attributes.user-data");
+        if (!ud)
+                return 0;
+        const char *text = json_object_get_string(ud);
+        size_t len = (size_t) json_object_get_string_len(ud);
+        if (!json_object_is_type(ud, json_type_string) || strlen(text) != len) {
+                log_key_errno(LOG_WARNING, 0, source, "user-data", "not a string: ignored");
+                return 0;
+        }
+        if (!has_join_section(text)) {
+                log_debug("%s: the user-data attribute holds no [join] section: left to cloud-init", source);
+                return 0;
+        }
+        int r = ds_meta_set_user_data(m, text, len);
+        if (r >= 0)
+                m->user_data_below_tags = true;
+        return r;
+}
+
 int ds_parse_gce_instance(const char *source, const char *buf, size_t len, const char *project, DsMeta *m) {
         _cleanup_json_ json_object *o = NULL;
         _cleanup_free_ char *name = NULL, *hostname = NULL, *zone = NULL;
@@ -152,7 +189,9 @@ int ds_parse_gce_instance(const char *source, const char *buf, size_t len, const
                         return -ENOMEM;
         }
 
-        return add_tags_from_object(m, source, o, "attributes");
+        if ((r = add_tags_from_object(m, source, o, "attributes")) < 0)
+                return r;
+        return gce_user_data(m, source, o);
 }
 
 /* ---- Azure ---- */

@@ -12,7 +12,8 @@ int ds_parse_ec2_identity(const char *source, const char *buf, size_t len, DsMet
 /* EC2 /latest/meta-data/local-hostname: the node name (first name if several). */
 int ds_parse_ec2_hostname(const char *source, const char *buf, size_t len, DsMeta *m);
 /* GCE /computeMetadata/v1/instance/?recursive=true, with the project ID fetched apart:
- * node name, node IP, provider ID gce://<project>/<zone>/<name>, kubeboot-* attributes. */
+ * node name, node IP, provider ID gce://<project>/<zone>/<name>, kubeboot-* attributes, and the
+ * user-data attribute when it is a kubeboot ini ([join] section). */
 int ds_parse_gce_instance(const char *source, const char *buf, size_t len, const char *project, DsMeta *m);
 /* Azure /metadata/instance: node name, node IP, provider ID (VM or scale set VM), tags,
  * base64 userData. */

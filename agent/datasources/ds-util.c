@@ -193,6 +193,10 @@ int ds_meta_emit(const DsMeta *m, const char *source, const char *facts_origin, 
                         return r;
         }
 
+        if (m->user_data && m->user_data_below_tags &&
+            (r = ds_add_user_data(out, ud_origin, m->user_data, m->user_data_len)) < 0)
+                return r;
+
         for (size_t i = 0; i < m->tags.n; i++) {
                 const KbEntry *e = &m->tags.e[i];
                 _cleanup_free_ char *origin = strdup_printf("%s:%s %s", source, tag_kind, e->key);
@@ -206,7 +210,7 @@ int ds_meta_emit(const DsMeta *m, const char *source, const char *facts_origin, 
                         return r;
         }
 
-        if (m->user_data)
+        if (m->user_data && !m->user_data_below_tags)
                 return ds_add_user_data(out, ud_origin, m->user_data, m->user_data_len);
         return 0;
 }

@@ -59,6 +59,24 @@ def main():
         tap.ok(fx.source(keys, "token") == "openstack:meta kubeboot-token"
                and fx.value(keys, "provider-id") == "openstack:///83679162-1378-4288-a2d4-70e13ec132aa",
                "Samsung Cloud Platform: identified as OpenStack from the chassis asset tag", r)
+
+    # --- GCE: the user-data attribute (cloud-init's) holding a kubeboot ini, below kubeboot-* ---
+    other = "https://192.0.2.99:6443"
+    with kbtest.Root() as root, fakes.GCE(attributes={"user-data": "[join]\ntoken = %s\nserver = %s\n" % (TOKEN, other),
+                                                      "kubeboot-server": SERVER}) as fake:
+        fx.write_dmi(root, "gce")
+        r, keys = fx.config(root)
+        tap.ok(fx.value(keys, "token") == fx.redacted(TOKEN) and fx.source(keys, "token") == "gce:attribute user-data:2",
+               "gce: a kubeboot ini in the user-data attribute is read", r)
+        tap.ok(fx.value(keys, "server") == SERVER and fx.source(keys, "server") == "gce:attribute kubeboot-server",
+               "gce: a kubeboot-* attribute wins over the user-data attribute", keys)
+        kbtest.assert_no_secret(tap, TOKEN, [r.out, r.err], "gce user-data: the output and the log")
+    with kbtest.Root() as root, fakes.GCE(attributes={"user-data": "#cloud-config\nruncmd: [[echo, '[join]']]\n",
+                                                      "kubeboot-token": TOKEN, "kubeboot-server": SERVER}) as fake:
+        fx.write_dmi(root, "gce")
+        r, keys = fx.config(root)
+        tap.ok(r.rc == 0 and fx.source(keys, "token") == "gce:attribute kubeboot-token" and "warning" not in r.err,
+               "gce: a #cloud-config user-data attribute is cloud-init's: no warning", r)
     tap.done()
 
 
