@@ -196,6 +196,69 @@ int ds_parse_gce_instance(const char *source, const char *buf, size_t len, const
 
 /* ---- Azure ---- */
 
+/* The text of the first element named name (with or without a namespace prefix), between
+ * its start and end tags; NULL if absent. *ret_len is its length. */
+static const char *xml_element_text(const char *buf, size_t len, const char *name, size_t *ret_len) {
+        const char *end = buf + len;
+        size_t nl = strlen(name);
+        for (const char *p = memchr(buf, '<', len); p && p < end; p = memchr(p + 1, '<', (size_t) (end - p - 1))) {
+                const char *q = p + 1, *tag = q;
+                while (q < end && *q != '>' && *q != ' ' && *q != '/' && *q != '\t' && *q != '\r' && *q != '\n')
+                        q++;
+                const char *colon = memchr(tag, ':', (size_t) (q - tag));
+                const char *local = colon ? colon + 1 : tag;
+                if ((size_t) (q - local) != nl || memcmp(local, name, nl) != 0 || *tag == '/')
+                        continue;
+                const char *gt = memchr(q, '>', (size_t) (end - q));
+                if (!gt)
+                        return NULL;
+                if (gt[-1] == '/') { /* <ns1:CustomData/> */
+                        *ret_len = 0;
+                        return gt;
+                }
+                const char *text = gt + 1, *close = memchr(text, '<', (size_t) (end - text));
+                if (!close)
+                        return NULL;
+                *ret_len = (size_t) (close - text);
+                return text;
+        }
+        return NULL;
+}
+
+int ds_parse_azure_ovf_env(const char *source, const char *buf, size_t len, DsMeta *m) {
+        size_t tlen = 0;
+        const char *text = xml_element_text(buf, len, "CustomData", &tlen);
+        if (!text || tlen == 0)
+                return 0;
+        /* base64, possibly wrapped: keep the alphabet only */
+        _cleanup_free_ unsigned char *b64 = malloc(tlen + 1), *raw = NULL;
+        size_t n = 0, rawlen = 0, rawcap = 0;
+        if (!b64)
+                return -ENOMEM;
+        for (size_t i = 0; i < tlen; i++)
+                if (!isspace((unsigned char) text[i]))
+                        b64[n++] = (unsigned char) text[i];
+        int e = mbedtls_base64_decode(NULL, 0, &rawcap, b64, n);
+        if (e == 0) /* nothing but white space */
+                return 0;
+        if (e != MBEDTLS_ERR_BASE64_BUFFER_TOO_SMALL)
+                goto bad;
+        raw = malloc(rawcap + 1);
+        if (!raw)
+                return -ENOMEM;
+        if (mbedtls_base64_decode(raw, rawcap + 1, &rawlen, b64, n) != 0)
+                goto bad;
+        int r = ds_meta_set_user_data(m, (const char *) raw, rawlen);
+        secret_wipe(raw, rawcap);
+        secret_wipe(b64, n);
+        return r;
+bad:
+        if (raw)
+                secret_wipe(raw, rawcap);
+        secret_wipe(b64, n);
+        return log_key_errno(LOG_WARNING, -EINVAL, source, "CustomData", "not base64: ignored");
+}
+
 /* The ID the Azure cloud provider gives a node: a VM, or a VM of a uniform scale set
  * (whose VM names are <scale set>_<instance id>). It lowercases the resource group. */
 static int azure_provider_id(const char *sub, const char *rg, const char *name, const char *vmss, char **ret) {

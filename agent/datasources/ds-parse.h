@@ -18,6 +18,10 @@ int ds_parse_gce_instance(const char *source, const char *buf, size_t len, const
 /* Azure /metadata/instance: node name, node IP, provider ID (VM or scale set VM), tags,
  * base64 userData. */
 int ds_parse_azure_instance(const char *source, const char *buf, size_t len, DsMeta *m);
+/* Azure ovf-env.xml (the provisioning medium): the base64 text of the CustomData element
+ * (any namespace prefix; cloud-init's doc/sources/azure) decoded into the user-data. No
+ * element, or an empty one: 0 and nothing set; undecodable: a warning and -EINVAL. */
+int ds_parse_azure_ovf_env(const char *source, const char *buf, size_t len, DsMeta *m);
 /* OpenStack openstack/latest/meta_data.json: node name, provider ID openstack:///<uuid>,
  * kubeboot-* meta entries. */
 int ds_parse_openstack_meta(const char *source, const char *buf, size_t len, DsMeta *m);

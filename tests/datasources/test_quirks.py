@@ -77,7 +77,63 @@ def main():
         r, keys = fx.config(root)
         tap.ok(r.rc == 0 and fx.source(keys, "token") == "gce:attribute kubeboot-token" and "warning" not in r.err,
                "gce: a #cloud-config user-data attribute is cloud-init's: no warning", r)
+
+    # --- Azure --custom-data: only in ovf-env.xml on the provisioning DVD (IMDS userData is empty) ---
+    # The DVD is UDF on Azure (ISO 9660 in some images); neither mkudffs nor an iso9660 driver
+    # is certain on a test machine, and kubeboot reads every filesystem the same way (mount
+    # read-only, read one file): ext4 stands in for it.
+    if fx.kernel_has_fs("ext4"):
+        m0, l0 = fx.mounts(), fx.loop_devices()
+        with kbtest.Root() as root, fakes.Azure(tags={"env": "prod"}, user_data="") as fake:
+            fx.write_dmi(root, "azure")
+            fx.build_image("ext4", "rd_rdfe_stable", {"ovf-env.xml": ovf_env(fx.ini())}, root.p("/dev/sr0"))
+            r, keys = fx.config(root)
+            tap.ok(fx.value(keys, "token") == fx.redacted(TOKEN)
+                   and fx.source(keys, "token") == "azure:ovf-env.xml CustomData:2"
+                   and fx.value(keys, "server") == SERVER,
+                   "azure: --custom-data read from ovf-env.xml on the provisioning medium", r)
+            tap.ok(fx.value(keys, "provider-id") is not None and fx.source(keys, "node-name") == "azure:instance",
+                   "azure: IMDS still gives the facts", keys)
+            kbtest.assert_no_secret(tap, TOKEN, [r.out, r.err], "azure custom data: the output and the log")
+        tap.ok(fx.mounts() == m0 and fx.loop_devices() == l0, "azure: nothing left mounted or attached")
+        with kbtest.Root() as root, fakes.Azure(user_data=fx.ini(server="https://192.0.2.77:6443")):
+            fx.write_dmi(root, "azure")
+            fx.build_image("ext4", "rd_rdfe_stable", {"ovf-env.xml": ovf_env(fx.ini())}, root.p("/dev/sr0"))
+            r, keys = fx.config(root)
+            tap.ok(fx.value(keys, "server") == "https://192.0.2.77:6443" and fx.source(keys, "server") == "azure:userData:3",
+                   "azure: IMDS userData, when set, wins over the medium", r)
+        with kbtest.Root() as root, fakes.Azure(tags={"kubeboot-token": TOKEN}, user_data=""):
+            fx.write_dmi(root, "azure")
+            fx.build_image("ext4", "rd_rdfe_stable", {"ovf-env.xml": ovf_env("#cloud-config\n")}, root.p("/dev/sr0"))
+            r, keys = fx.config(root)
+            tap.ok(r.rc == 0 and fx.source(keys, "token") == "azure:tag kubeboot-token"
+                   and "warning" not in r.err.lower(), "azure: cloud-config custom data is cloud-init's: no warning", r)
+    else:
+        tap.skip("azure custom data", "this kernel has no ext4")
     tap.done()
+
+
+def ovf_env(custom_data):
+    """ovf-env.xml as Azure writes it on the provisioning medium (cloud-init's
+    doc/sources/azure README; WALinuxAgent's ovf-env parsing): CustomData base64 in the
+    LinuxProvisioningConfigurationSet."""
+    import base64
+    return ('<?xml version="1.0" encoding="utf-8"?>\n'
+            '<ns0:Environment xmlns="http://schemas.dmtf.org/ovf/environment/1" '
+            'xmlns:ns0="http://schemas.dmtf.org/ovf/environment/1" xmlns:ns1="http://schemas.microsoft.com/windowsazure" '
+            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
+            '  <ns1:ProvisioningSection>\n    <ns1:Version>1.0</ns1:Version>\n'
+            '    <ns1:LinuxProvisioningConfigurationSet>\n'
+            '      <ns1:ConfigurationSetType>LinuxProvisioningConfiguration</ns1:ConfigurationSetType>\n'
+            '      <ns1:HostName>worker-7</ns1:HostName>\n      <ns1:UserName>azureuser</ns1:UserName>\n'
+            '      <ns1:DisableSshPasswordAuthentication>true</ns1:DisableSshPasswordAuthentication>\n'
+            '      <ns1:CustomData>%s</ns1:CustomData>\n'
+            '    </ns1:LinuxProvisioningConfigurationSet>\n  </ns1:ProvisioningSection>\n'
+            '  <ns1:PlatformSettingsSection>\n    <ns1:Version>1.0</ns1:Version>\n'
+            '    <ns1:PlatformSettings>\n      <ns1:KmsServerHostname>kms.core.windows.net</ns1:KmsServerHostname>\n'
+            '      <ns1:ProvisionGuestAgent>true</ns1:ProvisionGuestAgent>\n'
+            '    </ns1:PlatformSettings>\n  </ns1:PlatformSettingsSection>\n</ns0:Environment>\n'
+            % base64.b64encode(custom_data.encode()).decode())
 
 
 if __name__ == "__main__":
