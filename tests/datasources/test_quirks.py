@@ -110,6 +110,45 @@ def main():
                    and "warning" not in r.err.lower(), "azure: cloud-config custom data is cloud-init's: no warning", r)
     else:
         tap.skip("azure custom data", "this kernel has no ext4")
+
+    # --- a KUBEBOOT medium that appears late (USB, a BMC's virtual media): media-timeout ---
+    gather_only = "--skip-phases=discover,preflight,write,start,wait,finish"
+    if fx.kernel_has_fs("ext4"):
+        import os
+        import threading
+        import time
+        with kbtest.Root() as root:
+            fx.write_dmi(root, "dell")
+            root.write("/etc/kubeboot/kubeboot.ini", "[join]\nmedia-timeout = 20s\n")
+            staged = fx.build_image("ext4", "KUBEBOOT", {"kubeboot.ini": fx.ini()}, root.p("/staged.img"))
+            dest = root.p("/dev/disk/by-label/KUBEBOOT")
+            os.makedirs(os.path.dirname(dest))
+            # the label appears 2 s after kubeboot started, as udev adds the by-label link
+            t = threading.Timer(2.0, os.rename, (staged, dest))
+            t.start()
+            t0 = time.monotonic()
+            r = kbtest.kubeboot("-v", "join", gather_only, root=root, cmdline="", timeout=60)
+            took = time.monotonic() - t0
+            t.join()
+            tap.ok(r.rc == 0 and "waiting up to 20s for a medium labelled KUBEBOOT" in r.err
+                   and "reading the config medium" in r.err and 1.5 < took < 15,
+                   "a medium that appears 2 s late is waited for and read (%.1f s)" % took, r)
+        with kbtest.Root() as root:
+            fx.write_dmi(root, "dell")
+            root.write("/etc/kubeboot/kubeboot.ini", "[join]\nmedia-timeout = 2s\n")
+            t0 = time.monotonic()
+            r = kbtest.kubeboot("join", gather_only, root=root, cmdline="", timeout=60)
+            took = time.monotonic() - t0
+            tap.ok(r.rc == kbtest.EX_CONFIG and "token: not set by any source" in r.err and 1.9 < took < 10,
+                   "no medium within media-timeout: 78 after the wait (%.1f s)" % took, r)
+        with kbtest.Root() as root:
+            fx.write_dmi(root, "dell")
+            t0 = time.monotonic()
+            r = kbtest.kubeboot("join", gather_only, root=root, cmdline="", timeout=60)
+            tap.ok(r.rc == kbtest.EX_CONFIG and time.monotonic() - t0 < 1.5 and "waiting" not in r.err,
+                   "without media-timeout: no wait", r)
+    else:
+        tap.skip("a late medium", "this kernel has no ext4")
     tap.done()
 
 
