@@ -338,11 +338,17 @@ static int kubelet_version(const char *path, char *out, size_t n) {
         }
         close(pipefd[0]);
         out[len] = 0;
-        if (r < 0)
-                (void) kill(pid, SIGKILL);
+        /* its output is done; its exit is awaited within the same deadline */
         int status = 0;
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
+        pid_t w = -1;
+        while (r == 0 && (w = waitpid(pid, &status, WNOHANG)) == 0 && now_ms() < deadline)
+                (void) poll(NULL, 0, 20);
+        if (r < 0 || w != pid) {
+                (void) kill(pid, SIGKILL);
+                while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                        ;
+                r = r ?: -ETIMEDOUT;
+        }
         if (r < 0)
                 return r;
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
