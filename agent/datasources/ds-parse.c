@@ -142,25 +142,45 @@ static bool has_join_section(const char *text) {
 }
 
 /* Users of cloud-init images put boot data in the instance attribute user-data (cloud-init's
- * GCE datasource reads instance/attributes/user-data). When it holds a kubeboot ini (a [join]
- * section), it is read, below the kubeboot-* attributes; anything else is cloud-init's. */
+ * GCE datasource reads instance/attributes/user-data, base64 when the attribute
+ * user-data-encoding says "base64"). When it holds a kubeboot ini (a [join] section), it is
+ * read, below the kubeboot-* attributes; anything else is cloud-init's. */
 static int gce_user_data(DsMeta *m, const char *source, json_object *o) {
         json_object *ud = ds_json_at(o, "attributes.user-data");
+        _cleanup_free_ unsigned char *decoded = NULL;
+        size_t cap = 0;
         if (!ud)
                 return 0;
-        const char *text = json_object_get_string(ud);
-        size_t len = (size_t) json_object_get_string_len(ud);
-        if (!json_object_is_type(ud, json_type_string) || strlen(text) != len) {
+        if (!json_object_is_type(ud, json_type_string) ||
+            strlen(json_object_get_string(ud)) != (size_t) json_object_get_string_len(ud)) {
                 log_key_errno(LOG_WARNING, 0, source, "user-data", "not a string: ignored");
                 return 0;
         }
-        if (!has_join_section(text)) {
-                log_debug("%s: the user-data attribute holds no [join] section: left to cloud-init", source);
-                return 0;
+        const char *text = json_object_get_string(ud);
+        size_t len = (size_t) json_object_get_string_len(ud);
+        json_object *enc = ds_json_at(o, "attributes.user-data-encoding");
+        if (enc && json_object_is_type(enc, json_type_string) && streq(json_object_get_string(enc), "base64")) {
+                const unsigned char *in = (const unsigned char *) text;
+                bool ok = mbedtls_base64_decode(NULL, 0, &cap, in, len) == MBEDTLS_ERR_BASE64_BUFFER_TOO_SMALL;
+                if (ok && !(decoded = malloc(cap + 1)))
+                        return -ENOMEM;
+                if (!ok || mbedtls_base64_decode(decoded, cap + 1, &len, in, len) != 0) {
+                        if (decoded)
+                                secret_wipe(decoded, cap);
+                        log_key_errno(LOG_WARNING, 0, source, "user-data",
+                                      "user-data-encoding is base64, but the value is not: ignored");
+                        return 0;
+                }
+                decoded[len] = 0;
+                text = (const char *) decoded;
         }
-        int r = ds_meta_set_user_data(m, text, len);
-        if (r >= 0)
+        int r = 0;
+        if (memchr(text, 0, len) || !has_join_section(text))
+                log_debug("%s: the user-data attribute holds no [join] section: left to cloud-init", source);
+        else if ((r = ds_meta_set_user_data(m, text, len)) >= 0)
                 m->user_data_below_tags = true;
+        if (decoded)
+                secret_wipe(decoded, cap);
         return r;
 }
 

@@ -71,6 +71,20 @@ def main():
         tap.ok(fx.value(keys, "server") == SERVER and fx.source(keys, "server") == "gce:attribute kubeboot-server",
                "gce: a kubeboot-* attribute wins over the user-data attribute", keys)
         kbtest.assert_no_secret(tap, TOKEN, [r.out, r.err], "gce user-data: the output and the log")
+    import base64
+    b64 = base64.b64encode(("[join]\ntoken = %s\nserver = %s\n" % (TOKEN, SERVER)).encode()).decode()
+    with kbtest.Root() as root, fakes.GCE(attributes={"user-data": b64, "user-data-encoding": "base64"}):
+        fx.write_dmi(root, "gce")
+        r, keys = fx.config(root)
+        tap.ok(fx.value(keys, "token") == fx.redacted(TOKEN) and fx.source(keys, "token") == "gce:attribute user-data:2",
+               "gce: user-data-encoding: base64 is decoded (cloud-init's convention)", r)
+    with kbtest.Root() as root, fakes.GCE(attributes={"user-data": "[join] not base64!", "user-data-encoding": "base64",
+                                                      "kubeboot-token": TOKEN, "kubeboot-server": SERVER}):
+        fx.write_dmi(root, "gce")
+        r, keys = fx.config(root)
+        tap.ok(r.rc == 0 and "user-data-encoding is base64, but the value is not: ignored" in r.err
+               and fx.source(keys, "token") == "gce:attribute kubeboot-token",
+               "gce: a user-data that is not the base64 it claims is warned about, naming the key", r)
     with kbtest.Root() as root, fakes.GCE(attributes={"user-data": "#cloud-config\nruncmd: [[echo, '[join]']]\n",
                                                       "kubeboot-token": TOKEN, "kubeboot-server": SERVER}) as fake:
         fx.write_dmi(root, "gce")
