@@ -165,3 +165,42 @@ int bus_unit_file_set_enabled(sd_bus *bus, const char *unit, bool enable) {
                 return r;
         return sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "Reload", NULL, NULL, NULL);
 }
+
+#define SD_SERVICE "org.freedesktop.systemd1.Service"
+
+static int service_property_trivial(sd_bus *bus, const char *path, const char *prop, char type, void *ret) {
+        sd_bus_error err = SD_BUS_ERROR_NULL;
+        int r = sd_bus_get_property_trivial(bus, SD_DEST, path, SD_SERVICE, prop, &err, type, ret);
+        sd_bus_error_free(&err);
+        return r;
+}
+
+int bus_service_state(sd_bus *bus, const char *unit, BusServiceState *ret) {
+        _cleanup_free_ char *path = NULL;
+        BusServiceState s = {};
+        sd_bus_error err = SD_BUS_ERROR_NULL;
+        int r = unit_path(bus, unit, &path);
+        if (r < 0)
+                return r;
+        if ((r = unit_property(bus, path, "ActiveState", &s.active)) < 0 ||
+            (r = unit_property(bus, path, "SubState", &s.sub)) < 0)
+                goto fail;
+        r = sd_bus_get_property_string(bus, SD_DEST, path, SD_SERVICE, "Result", &err, &s.result);
+        sd_bus_error_free(&err);
+        if (r < 0 || (r = service_property_trivial(bus, path, "NRestarts", 'u', &s.n_restarts)) < 0 ||
+            (r = service_property_trivial(bus, path, "ExecMainCode", 'i', &s.exec_main_code)) < 0 ||
+            (r = service_property_trivial(bus, path, "ExecMainStatus", 'i', &s.exec_main_status)) < 0)
+                goto fail;
+        *ret = s;
+        return 0;
+fail:
+        bus_service_state_clear(&s);
+        return r;
+}
+
+void bus_service_state_clear(BusServiceState *s) {
+        free(s->active);
+        free(s->sub);
+        free(s->result);
+        s->active = s->sub = s->result = NULL;
+}

@@ -20,3 +20,16 @@ int bus_unit_job(sd_bus *bus, const char *method, const char *unit, unsigned lon
                  char **ret_result);
 /* Enables or disables a unit file (persistently) and reloads systemd. */
 int bus_unit_file_set_enabled(sd_bus *bus, const char *unit, bool enable);
+
+/* What systemd says about a service and its main process: the unit's ActiveState and
+ * SubState, the service's Result, NRestarts (automatic restarts), ExecMainCode (CLD_EXITED,
+ * CLD_KILLED, CLD_DUMPED; 0 if it never ran) and ExecMainStatus (exit status or signal). */
+typedef struct BusServiceState {
+        char *active, *sub, *result;
+        uint32_t n_restarts;
+        int32_t exec_main_code, exec_main_status;
+} BusServiceState;
+/* Reads those properties (org.freedesktop.systemd1.Unit and .Service) of unit. */
+int bus_service_state(sd_bus *bus, const char *unit, BusServiceState *ret);
+/* Frees the strings of s; s may be reused. */
+void bus_service_state_clear(BusServiceState *s);

@@ -46,6 +46,12 @@ typedef enum KbType {
           "deadline for reading the metadata service")                                                           \
         X(METADATA_REQUEST_TIMEOUT, "metadata-request-timeout", KB_SECTION_JOIN, KB_TYPE_DURATION, "2s", NULL,   \
           "deadline for one metadata request")                                                                   \
+        X(IGNORE_PREFLIGHT_ERRORS, "ignore-preflight-errors", KB_SECTION_JOIN, KB_TYPE_LIST, NULL,               \
+          validate_preflight_check_name, "node checks to downgrade to warnings (kubeadm's names), or all")       \
+        X(KUBELET_PATH, "kubelet-path", KB_SECTION_JOIN, KB_TYPE_STRING, NULL, validate_abs_path,                \
+          "the kubelet binary (default: /usr/bin/kubelet, else /opt/bin/kubelet)")                               \
+        X(MEDIA_TIMEOUT, "media-timeout", KB_SECTION_JOIN, KB_TYPE_DURATION, NULL, NULL,                         \
+          "wait this long for a late KUBEBOOT medium when no source gave a token (unset: no wait)")              \
         X(NODE_IP, "node-ip", KB_SECTION_KUBELET, KB_TYPE_LIST, NULL, validate_ip,                               \
           "the node's IP address(es), one per family")                                                           \
         X(PROVIDER_ID, "provider-id", KB_SECTION_KUBELET, KB_TYPE_STRING, NULL, validate_provider_id,            \

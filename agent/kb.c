@@ -1,5 +1,6 @@
 #include "kb.h"
 
+#include <json-c/json.h>
 #include <sysexits.h>
 
 #include "log.h"
@@ -16,6 +17,7 @@ void kb_done(Kb *kb) {
         free(kb->server);
         json_object_put(kb->kubelet_base);
         http_client_free(kb->http);
+        json_object_put(kb->preflight_warnings);
         *kb = (Kb){};
 }
 

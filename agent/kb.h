@@ -39,6 +39,7 @@ typedef struct Kb {
         json_object *kubelet_base; /* the cluster's kube-system/kubelet-config, if it could be read */
         char *server;    /* cluster-info's server after a verified discovery; NULL: the configured one */
         HttpClient *http; /* shared by the phases, so that connections are reused */
+        struct json_object *preflight_warnings; /* the node checks' warnings, for the state records */
 } Kb;
 
 void kb_init(Kb *kb, const KbOptions *opt);

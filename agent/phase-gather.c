@@ -368,6 +368,19 @@ int phase_gather(Kb *kb) {
         int r = gather_sources(kb);
         if (r < 0)
                 return r;
+        /* a KUBEBOOT medium that enumerates late: when nothing gave a token, wait for it (as
+         * long as media-timeout says), then gather again, so every source keeps its rank */
+        if (!config_has(&kb->cfg, KB_TOKEN) && config_has(&kb->cfg, KB_MEDIA_TIMEOUT)) {
+                r = ds_media_wait(kb->opt->root, kb->cfg.v[KB_MEDIA_TIMEOUT].u);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        config_done(&kb->cfg);
+                        r = gather_sources(kb);
+                        if (r < 0)
+                                return r;
+                }
+        }
 
         static const struct {
                 KbKey key;

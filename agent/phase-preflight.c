@@ -6,6 +6,7 @@
 #include "api.h"
 #include "kubelet-base.h"
 #include "log.h"
+#include "node-checks.h"
 #include "phases.h"
 
 /* kube-controller-manager backdates certificates by 5 minutes (pkg/controller/
@@ -325,6 +326,9 @@ int phase_preflight(Kb *kb) {
         kb->kubelet_base = NULL;
         r = kubelet_base_fetch(p.http, &p.backoff, p.server, &p.auth, &kb->kubelet_base);
         if (r < 0)
+                return r;
+        /* the node itself, once the cluster side is known good (KubeletVersion asks it) */
+        if ((r = node_checks_run(kb)) < 0)
                 return r;
         log_debug("preflight made %u HTTP requests", http_client_requests(p.http) - before);
         return 0;

@@ -8,6 +8,7 @@
 #include "api.h"
 #include "kubelet-config.h"
 #include "kubelet-creds.h"
+#include "kubelet-watch.h"
 #include "log.h"
 #include "notify.h"
 #include "phases.h"
@@ -239,10 +240,12 @@ int phase_wait(Kb *kb) {
         HttpClient *http = kb_http(kb);
         char last[1024] = "", now[1024], detail[600], why[256];
         Backoff poll;
+        _cleanup_(kubelet_watch_done) KubeletWatch watch = {};
 
         if (!http)
                 return log_error_errno(-ENOMEM, "Failed to set up libcurl");
         backoff_init(&poll, kb->cfg.v[KB_WAIT_TIMEOUT].u, WAIT_POLL_BASE_MS, WAIT_POLL_CAP_MS);
+        kubelet_watch_init(&watch, kb);
         unsigned long long csr_every = WAIT_CSR_FIRST_MS, csr_due = now_ms() + WAIT_CSR_FIRST_MS;
         for (;;) {
                 _cleanup_kubelet_creds_ KubeletCreds *creds = NULL;
@@ -300,6 +303,14 @@ int phase_wait(Kb *kb) {
                                                        *reason ? ": " : "", reason);
                 } else
                         snprintf(now, sizeof now, "kubelet's credentials are not usable yet: %s", why);
+
+                /* a kubelet that keeps exiting will not register anything: say so now */
+                char health[512];
+                KubeletHealth h = kubelet_watch_poll(&watch, health, sizeof health);
+                if (h == KUBELET_GAVE_UP)
+                        return log_error_errno(-ETIMEDOUT, "%s", health);
+                if (h == KUBELET_FLAPPING)
+                        snprintf(now, sizeof now, "%s", health);
 
                 if (!streq(now, last)) {
                         progress("%s", now);

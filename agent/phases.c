@@ -6,7 +6,7 @@
 const KbPhase kb_phases[] = {
         { "gather", phase_gather, "reading the configuration" },
         { "discover", phase_discover, "finding the cluster CA" },
-        { "preflight", phase_preflight, "checking the token, RBAC and the clock with the apiserver" },
+        { "preflight", phase_preflight, "checking the token, RBAC and the clock with the apiserver, and the node" },
         { "write", phase_write, "writing the kubelet's files" },
         { "start", phase_start, "starting kubelet" },
         { "wait", phase_wait, "waiting for the Node to register" },

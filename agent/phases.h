@@ -22,7 +22,8 @@ bool phase_exists(const char *name);
 int phase_gather(Kb *kb);
 /* discover: a trusted cluster CA in kb->ca (explicit, or token discovery + pin). */
 int phase_discover(Kb *kb);
-/* preflight: the apiserver accepts the token, RBAC allows node CSRs, clocks agree. */
+/* preflight: the apiserver accepts the token, RBAC allows node CSRs, clocks agree, the
+ * node can run kubelet (node-checks.h). */
 int phase_preflight(Kb *kb);
 /* write: the kubelet's files in kubeadm's layout, atomically. */
 int phase_write(Kb *kb);

@@ -61,6 +61,8 @@ int state_write_joined(Kb *kb, const char *node, const char *how) {
         json_object_object_add(o, "sources", sources);
         if (kb->ca_source)
                 json_object_object_add(o, "ca", json_object_new_string(kb->ca_source));
+        if (kb->preflight_warnings)
+                json_object_object_add(o, "preflightWarnings", json_object_get(kb->preflight_warnings));
         int r = write_json(kb, PATH_JOINED_STAMP, o);
         json_object_put(o);
         return r;
@@ -78,6 +80,8 @@ int state_write_failure(Kb *kb, const char *phase, int exit_status, const char *
         json_object_object_add(o, "phase", json_object_new_string(phase ?: ""));
         json_object_object_add(o, "exit", json_object_new_int(exit_status));
         json_object_object_add(o, "message", json_object_new_string(message ?: ""));
+        if (kb->preflight_warnings)
+                json_object_object_add(o, "preflightWarnings", json_object_get(kb->preflight_warnings));
         int r = write_json(kb, PATH_LAST_FAILURE, o);
         json_object_put(o);
         return r;

@@ -274,8 +274,8 @@ int validate_cri_endpoint(const char *s, char *why, size_t n) {
 }
 
 int validate_abs_path(const char *s, char *why, size_t n) {
-        if (s[0] != '/' || s[1] == 0)
-                return why_invalid(why, n, "\"%s\" is not an absolute path", s);
+        if (s[0] != '/' || s[1] == 0 || strlen(s) > 4096)
+                return why_invalid(why, n, "\"%s\" is not an absolute path to a file", s);
         for (const char *p = s; *p; p++)
                 if (!isgraph((unsigned char) *p))
                         return why_invalid(why, n, "\"%s\" contains white space or control characters", s);
@@ -289,4 +289,14 @@ int validate_ca_cert_form(const char *s, char *why, size_t n) {
         if (len >= 16 && all_in(s, len, ALNUM "+/="))
                 return 0;
         return why_invalid(why, n, "not an absolute path, a PEM certificate, or base64 of one");
+}
+
+int validate_preflight_check_name(const char *s, char *why, size_t n) {
+        if (!*s || strlen(s) > 128)
+                return why_invalid(why, n, "\"%s\" is not a preflight check name", s);
+        for (const char *p = s; *p; p++)
+                if (!isalnum((unsigned char) *p) && !strchr("-_.", *p))
+                        return why_invalid(why, n, "\"%s\" is not a preflight check name (as kubeadm names them: "
+                                                   "CRI, Swap, Port-10250, ...)", s);
+        return 0;
 }

@@ -24,7 +24,7 @@ int validate_taint(const char *s, char *why, size_t n);
 int validate_provider_id(const char *s, char *why, size_t n);
 /* A CRI endpoint: unix:///absolute/path. */
 int validate_cri_endpoint(const char *s, char *why, size_t n);
-/* An absolute file path without white space. */
+/* An absolute file path (not "/", at most 4096 bytes) without white space or control characters. */
 int validate_abs_path(const char *s, char *why, size_t n);
 /* An absolute file path, a PEM certificate, or base64 of one (form only; contents are
  * parsed when the CA is loaded). */
@@ -33,3 +33,5 @@ int validate_ca_cert_form(const char *s, char *why, size_t n);
 int validate_qualified_name(const char *s, char *why, size_t n);
 /* A label value: empty, or <=63 of [A-Za-z0-9_.-] starting and ending alphanumeric. */
 int validate_label_value(const char *s, char *why, size_t n);
+/* A preflight check's name as kubeadm spells them (letters, digits, '-', '_', '.'), or all. */
+int validate_preflight_check_name(const char *s, char *why, size_t n);

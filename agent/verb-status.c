@@ -35,6 +35,10 @@ int verb_status(Kb *kb) {
                 json_object_put(joined);
                 return log_error_errno(r, "Failed to read the last failure: %m");
         }
+        /* what the preflight of the join (or of the failed attempt) warned about */
+        json_object *wlist = json_object_object_get(joined ?: failure, "preflightWarnings");
+        if (wlist && !json_object_is_type(wlist, json_type_array))
+                wlist = NULL;
         r = kubelet_creds_load(kb, &creds, why, sizeof why);
         if (r == -ENOMEM) {
                 json_object_put(joined);
@@ -57,6 +61,7 @@ int verb_status(Kb *kb) {
                 } else
                         json_object_object_add(o, "kubeletCertificate", NULL);
                 json_object_object_add(o, "lastFailure", failure ? json_object_get(failure) : NULL);
+                json_object_object_add(o, "preflightWarnings", wlist ? json_object_get(wlist) : json_object_new_array());
                 puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
                 json_object_put(o);
         } else {
@@ -87,6 +92,11 @@ int verb_status(Kb *kb) {
                                shown(jstr(failure, "message"), b4) ?: "");
                 else
                         printf("last failure: none\n");
+                for (size_t i = 0; wlist && i < json_object_array_length(wlist); i++) {
+                        json_object *w = json_object_array_get_idx(wlist, i);
+                        printf("%s %s: %s\n", i == 0 ? "preflight:   " : "             ", jstr(w, "check") ?: "?",
+                               jstr(w, "message") ?: "");
+                }
         }
         json_object_put(joined);
         json_object_put(failure);

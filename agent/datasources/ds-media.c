@@ -16,6 +16,7 @@
 
 #include "ds-util.h"
 #include "log.h"
+#include "notify.h"
 #include "paths.h"
 #include "secret.h"
 
@@ -436,4 +437,27 @@ int ds_media_read(const char *root, DsResult *out) {
         }
         ds_media_files_done(&f, 1);
         return r;
+}
+
+int ds_media_wait(const char *root, unsigned long long timeout_ms) {
+        static const char *const labels[] = { DS_MEDIA_LABEL, NULL };
+        unsigned long long deadline = now_ms() + timeout_ms;
+        bool told = false;
+        for (;;) {
+                _cleanup_free_ char *device = NULL;
+                int r = ds_media_find(root, labels, &device, NULL);
+                if (r < 0)
+                        return r;
+                if (device)
+                        return told; /* there from the start: gather has read it already */
+                if (now_ms() >= deadline)
+                        return 0;
+                if (!told) {
+                        progress("no token from any source: waiting up to %llus for a medium labelled %s",
+                                 timeout_ms / 1000, DS_MEDIA_LABEL);
+                        told = true;
+                }
+                struct timespec ts = { .tv_nsec = DS_MEDIA_POLL_MS * 1000000L };
+                nanosleep(&ts, NULL);
+        }
 }

@@ -11,6 +11,7 @@
 #define DS_MEDIA_BY_LABEL "/dev/disk/by-label/"
 #define DS_MEDIA_TIMEOUT_MS 10000ULL /* a slow USB stick mounts in well under this */
 #define DS_MEDIA_LOOP_TRIES 8
+#define DS_MEDIA_POLL_MS 500 /* how often ds_media_wait() looks for the label */
 
 typedef struct DsMediaFile {
         const char *name; /* in: the path on the medium, relative ("openstack/latest/user_data") */
@@ -28,6 +29,10 @@ int ds_media_find(const char *root, const char *const *labels, char **ret, const
 int ds_media_fetch(const char *source, const char *device, DsMediaFile *files, size_t n, size_t max);
 void ds_media_files_done(DsMediaFile *files, size_t n);
 
+/* Waits up to timeout_ms for a KUBEBOOT medium to appear under root (a USB stick or a BMC's
+ * virtual media that enumerates after kubeboot started). 1 when one appeared within the
+ * time, 0 when none came or one was there from the start (already read), -ENOMEM. */
+int ds_media_wait(const char *root, unsigned long long timeout_ms);
 /* The KUBEBOOT medium's kubeboot.ini as one part ("media:/dev/disk/by-label/KUBEBOOT:
  * kubeboot.ini"). No medium: nothing, at the cost of one stat(). A medium that cannot be
  * read, or whose file is malformed, is warned about and skipped. 0 or -ENOMEM. */

@@ -127,6 +127,63 @@ static int add_tags_from_object(DsMeta *m, const char *source, json_object *o, c
 
 /* ---- GCE ---- */
 
+/* Does text have a line "[join]" (leading and trailing blanks aside)? */
+static bool has_join_section(const char *text) {
+        for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+                l += strspn(l, " \t");
+                if (startswith(l, "[join]")) {
+                        const char *rest = l + strlen("[join]");
+                        rest += strspn(rest, " \t\r");
+                        if (*rest == '\n' || *rest == 0)
+                                return true;
+                }
+        }
+        return false;
+}
+
+/* Users of cloud-init images put boot data in the instance attribute user-data (cloud-init's
+ * GCE datasource reads instance/attributes/user-data, base64 when the attribute
+ * user-data-encoding says "base64"). When it holds a kubeboot ini (a [join] section), it is
+ * read, below the kubeboot-* attributes; anything else is cloud-init's. */
+static int gce_user_data(DsMeta *m, const char *source, json_object *o) {
+        json_object *ud = ds_json_at(o, "attributes.user-data");
+        _cleanup_free_ unsigned char *decoded = NULL;
+        size_t cap = 0;
+        if (!ud)
+                return 0;
+        if (!json_object_is_type(ud, json_type_string) ||
+            strlen(json_object_get_string(ud)) != (size_t) json_object_get_string_len(ud)) {
+                log_key_errno(LOG_WARNING, 0, source, "user-data", "not a string: ignored");
+                return 0;
+        }
+        const char *text = json_object_get_string(ud);
+        size_t len = (size_t) json_object_get_string_len(ud);
+        json_object *enc = ds_json_at(o, "attributes.user-data-encoding");
+        if (enc && json_object_is_type(enc, json_type_string) && streq(json_object_get_string(enc), "base64")) {
+                const unsigned char *in = (const unsigned char *) text;
+                bool ok = mbedtls_base64_decode(NULL, 0, &cap, in, len) == MBEDTLS_ERR_BASE64_BUFFER_TOO_SMALL;
+                if (ok && !(decoded = malloc(cap + 1)))
+                        return -ENOMEM;
+                if (!ok || mbedtls_base64_decode(decoded, cap + 1, &len, in, len) != 0) {
+                        if (decoded)
+                                secret_wipe(decoded, cap);
+                        log_key_errno(LOG_WARNING, 0, source, "user-data",
+                                      "user-data-encoding is base64, but the value is not: ignored");
+                        return 0;
+                }
+                decoded[len] = 0;
+                text = (const char *) decoded;
+        }
+        int r = 0;
+        if (memchr(text, 0, len) || !has_join_section(text))
+                log_debug("%s: the user-data attribute holds no [join] section: left to cloud-init", source);
+        else if ((r = ds_meta_set_user_data(m, text, len)) >= 0)
+                m->user_data_below_tags = true;
+        if (decoded)
+                secret_wipe(decoded, cap);
+        return r;
+}
+
 int ds_parse_gce_instance(const char *source, const char *buf, size_t len, const char *project, DsMeta *m) {
         _cleanup_json_ json_object *o = NULL;
         _cleanup_free_ char *name = NULL, *hostname = NULL, *zone = NULL;
@@ -152,10 +209,75 @@ int ds_parse_gce_instance(const char *source, const char *buf, size_t len, const
                         return -ENOMEM;
         }
 
-        return add_tags_from_object(m, source, o, "attributes");
+        if ((r = add_tags_from_object(m, source, o, "attributes")) < 0)
+                return r;
+        return gce_user_data(m, source, o);
 }
 
 /* ---- Azure ---- */
+
+/* The text of the first element named name (with or without a namespace prefix), between
+ * its start and end tags; NULL if absent. *ret_len is its length. */
+static const char *xml_element_text(const char *buf, size_t len, const char *name, size_t *ret_len) {
+        const char *end = buf + len;
+        size_t nl = strlen(name);
+        for (const char *p = memchr(buf, '<', len); p && p < end; p = memchr(p + 1, '<', (size_t) (end - p - 1))) {
+                const char *q = p + 1, *tag = q;
+                while (q < end && *q != '>' && *q != ' ' && *q != '/' && *q != '\t' && *q != '\r' && *q != '\n')
+                        q++;
+                const char *colon = memchr(tag, ':', (size_t) (q - tag));
+                const char *local = colon ? colon + 1 : tag;
+                if ((size_t) (q - local) != nl || memcmp(local, name, nl) != 0 || *tag == '/')
+                        continue;
+                const char *gt = memchr(q, '>', (size_t) (end - q));
+                if (!gt)
+                        return NULL;
+                if (gt[-1] == '/') { /* <ns1:CustomData/> */
+                        *ret_len = 0;
+                        return gt;
+                }
+                const char *text = gt + 1, *close = memchr(text, '<', (size_t) (end - text));
+                if (!close)
+                        return NULL;
+                *ret_len = (size_t) (close - text);
+                return text;
+        }
+        return NULL;
+}
+
+int ds_parse_azure_ovf_env(const char *source, const char *buf, size_t len, DsMeta *m) {
+        size_t tlen = 0;
+        const char *text = xml_element_text(buf, len, "CustomData", &tlen);
+        if (!text || tlen == 0)
+                return 0;
+        /* base64, possibly wrapped: keep the alphabet only */
+        _cleanup_free_ unsigned char *b64 = malloc(tlen + 1), *raw = NULL;
+        size_t n = 0, rawlen = 0, rawcap = 0;
+        if (!b64)
+                return -ENOMEM;
+        for (size_t i = 0; i < tlen; i++)
+                if (!isspace((unsigned char) text[i]))
+                        b64[n++] = (unsigned char) text[i];
+        int e = mbedtls_base64_decode(NULL, 0, &rawcap, b64, n);
+        if (e == 0) /* nothing but white space */
+                return 0;
+        if (e != MBEDTLS_ERR_BASE64_BUFFER_TOO_SMALL)
+                goto bad;
+        raw = malloc(rawcap + 1);
+        if (!raw)
+                return -ENOMEM;
+        if (mbedtls_base64_decode(raw, rawcap + 1, &rawlen, b64, n) != 0)
+                goto bad;
+        int r = ds_meta_set_user_data(m, (const char *) raw, rawlen);
+        secret_wipe(raw, rawcap);
+        secret_wipe(b64, n);
+        return r;
+bad:
+        if (raw)
+                secret_wipe(raw, rawcap);
+        secret_wipe(b64, n);
+        return log_key_errno(LOG_WARNING, -EINVAL, source, "CustomData", "not base64: ignored");
+}
 
 /* The ID the Azure cloud provider gives a node: a VM, or a VM of a uniform scale set
  * (whose VM names are <scale set>_<instance id>). It lowercases the resource group. */

@@ -12,11 +12,16 @@ int ds_parse_ec2_identity(const char *source, const char *buf, size_t len, DsMet
 /* EC2 /latest/meta-data/local-hostname: the node name (first name if several). */
 int ds_parse_ec2_hostname(const char *source, const char *buf, size_t len, DsMeta *m);
 /* GCE /computeMetadata/v1/instance/?recursive=true, with the project ID fetched apart:
- * node name, node IP, provider ID gce://<project>/<zone>/<name>, kubeboot-* attributes. */
+ * node name, node IP, provider ID gce://<project>/<zone>/<name>, kubeboot-* attributes, and the
+ * user-data attribute when it is a kubeboot ini ([join] section). */
 int ds_parse_gce_instance(const char *source, const char *buf, size_t len, const char *project, DsMeta *m);
 /* Azure /metadata/instance: node name, node IP, provider ID (VM or scale set VM), tags,
  * base64 userData. */
 int ds_parse_azure_instance(const char *source, const char *buf, size_t len, DsMeta *m);
+/* Azure ovf-env.xml (the provisioning medium): the base64 text of the CustomData element
+ * (any namespace prefix; cloud-init's doc/sources/azure) decoded into the user-data. No
+ * element, or an empty one: 0 and nothing set; undecodable: a warning and -EINVAL. */
+int ds_parse_azure_ovf_env(const char *source, const char *buf, size_t len, DsMeta *m);
 /* OpenStack openstack/latest/meta_data.json: node name, provider ID openstack:///<uuid>,
  * kubeboot-* meta entries. */
 int ds_parse_openstack_meta(const char *source, const char *buf, size_t len, DsMeta *m);

@@ -60,7 +60,9 @@ static int get(const DsEnv *env, const char *endpoint, const DsGet *g, HttpRespo
                                              "the answer to %s is larger than %zu bytes: rejected", g->path, max);
                 if (r == 0 && resp->status == 200)
                         return 0;
-                if (r == 0 && resp->status == 404)
+                /* 204: "nothing here", as Hetzner answers /userdata when a server has none (a
+                 * response recorded from the real service, issue 15) */
+                if (r == 0 && (resp->status == 404 || resp->status == 204))
                         return -ENOENT;
                 if (!http_is_transient(r, resp->status)) {
                         if (r < 0)
@@ -191,6 +193,10 @@ int ds_meta_emit(const DsMeta *m, const char *source, const char *facts_origin, 
                         return r;
         }
 
+        if (m->user_data && m->user_data_below_tags &&
+            (r = ds_add_user_data(out, ud_origin, m->user_data, m->user_data_len)) < 0)
+                return r;
+
         for (size_t i = 0; i < m->tags.n; i++) {
                 const KbEntry *e = &m->tags.e[i];
                 _cleanup_free_ char *origin = strdup_printf("%s:%s %s", source, tag_kind, e->key);
@@ -204,7 +210,7 @@ int ds_meta_emit(const DsMeta *m, const char *source, const char *facts_origin, 
                         return r;
         }
 
-        if (m->user_data)
+        if (m->user_data && !m->user_data_below_tags)
                 return ds_add_user_data(out, ud_origin, m->user_data, m->user_data_len);
         return 0;
 }

@@ -37,7 +37,7 @@ typedef struct DsGet {
 /* Sends g to endpoint, retrying transient failures (resets, timeouts, 429, 5xx) with the
  * shared backoff until env->backoff's deadline; each try bounded by env->request_timeout_ms,
  * never through a proxy. Returns 0 with a 200 answer in resp (wipe it with
- * ds_response_clear), -ENOENT for 404 (not logged: absent is often normal), or logs and
+ * ds_response_clear), -ENOENT for 404 and 204 (not logged: absent is often normal), or logs and
  * returns: -ETIMEDOUT (unavailable past the deadline), -EFBIG (answer over max_body),
  * -EACCES (401/403), -EPROTO (another status). */
 int ds_get(const DsEnv *env, const char *endpoint, const DsGet *g, HttpResponse *resp);
@@ -57,6 +57,7 @@ typedef struct DsMeta {
         KbEntries tags;    /* kubeboot-<key> tags/attributes/meta: key as found, value a secret */
         char *user_data;   /* decoded; a secret */
         size_t user_data_len;
+        bool user_data_below_tags; /* GCE's user-data attribute ranks below the kubeboot-* ones */
 } DsMeta;
 
 void ds_meta_done(DsMeta *m);
@@ -68,7 +69,8 @@ int ds_meta_set_user_data(DsMeta *m, const char *value, size_t len);
 int ds_meta_add_tag(DsMeta *m, const char *source, const char *name, const char *value);
 
 /* The parts of m in precedence order: facts (origin facts_origin), one part per tag
- * ("SOURCE:TAG_KIND NAME", e.g. "gce:attribute kubeboot-token"), user-data (ud_origin).
+ * ("SOURCE:TAG_KIND NAME", e.g. "gce:attribute kubeboot-token"), user-data (ud_origin);
+ * with user_data_below_tags, the user-data comes before the tags.
  * Facts that do not validate are warned about and left out. 0 or -ENOMEM. */
 int ds_meta_emit(const DsMeta *m, const char *source, const char *facts_origin, const char *tag_kind,
                  const char *ud_origin, DsResult *out);

@@ -10,6 +10,13 @@
 
 #define EC2_TOKEN_TTL_S "300" /* seconds; the whole fetch fits in it many times over */
 #define EC2_TOKEN_MAX 256U
+/* The answer to the token PUT is read up to this size, more than a token: IMDS's error
+ * pages (the XHTML "403 - Forbidden" of a disabled endpoint or of a request with
+ * X-Forwarded-For, "400 - Bad Request", ...) are ~340-370 bytes, and a refusal must be
+ * reported as such, not as an oversize answer (issue 15). The token itself is still held to
+ * EC2_TOKEN_MAX below. AWS: "Use the Instance Metadata Service to access instance metadata"
+ * (docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-instance-metadata-service.html). */
+#define EC2_TOKEN_ANSWER_MAX 4096U
 
 /* DMI as ds-identify (and AWS's "identify EC2 instances" page) reads it: Nitro sets the
  * vendor; Xen instances carry "amazon" in the version and matching ec2... uuid/serial. */
@@ -41,7 +48,7 @@ static int ec2_session(const DsEnv *env, const char *endpoint, char **ret) {
         *ret = NULL;
         int r = ds_get(env, endpoint,
                        &(DsGet){ .source = "ec2", .what = "api/token", .method = "PUT", .path = "/latest/api/token",
-                                 .headers = hdr, .max_body = EC2_TOKEN_MAX },
+                                 .headers = hdr, .max_body = EC2_TOKEN_ANSWER_MAX },
                        &resp);
         if (r == 0) {
                 strstrip(resp.body);

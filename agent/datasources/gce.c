@@ -1,6 +1,7 @@
 /* Google Compute Engine: every request carries Metadata-Flavor: Google; the instance in
- * one recursive JSON answer (name, zone, network interfaces, attributes kubeboot-<key>),
- * the project ID apart. */
+ * one recursive JSON answer (name, zone, network interfaces, attributes kubeboot-<key>, and
+ * a kubeboot ini in the cloud-init style user-data attribute, below those), the project ID
+ * apart. */
 #include "ds-parse.h"
 #include "log.h"
 #include "secret.h"
@@ -47,7 +48,7 @@ static int gce_fetch(const DsEnv *env, const char *endpoint, DsResult *out) {
         if (ds_fatal(r))
                 goto finish;
 
-        r = ds_meta_emit(&m, "gce", "gce:instance", "attribute", NULL, out);
+        r = ds_meta_emit(&m, "gce", "gce:instance", "attribute", "gce:attribute user-data", out);
         ds_log_done(env, "gce", n0, t0);
 finish:
         ds_response_clear(&resp);

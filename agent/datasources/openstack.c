@@ -9,11 +9,14 @@
 #define OS_USER_DATA "openstack/latest/user_data"
 #define OS_EC2_META "ec2/latest/meta-data.json"
 
-/* ds-identify: Nova's product name or one of the asset tags OpenStack clouds set. */
+/* ds-identify: Nova's product name or one of the asset tags OpenStack clouds set
+ * (dscheck_OpenStack in cloud-init's tools/ds-identify; "Samsung Cloud Platform" was added
+ * there in December 2024: an OpenStack whose SMBIOS product name is not Nova's). */
 static bool openstack_identify(const DsDmi *d) {
         static const char *const names[] = { "OpenStack Nova", "OpenStack Compute", NULL };
-        static const char *const tags[] = { "OpenStack Nova",   "OpenStack Compute", "OpenTelekomCloud",
-                                            "SAP CCloud VM",    "HUAWEICLOUD",       NULL };
+        static const char *const tags[] = { "OpenStack Nova", "OpenStack Compute", "OpenTelekomCloud",
+                                            "SAP CCloud VM",  "HUAWEICLOUD",       "Samsung Cloud Platform",
+                                            NULL };
         for (const char *const *n = names; *n; n++)
                 if (streq_ptr(d->product_name, *n))
                         return true;

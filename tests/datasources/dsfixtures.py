@@ -32,6 +32,10 @@ DMI = {
               "product_version": "7.0", "board_vendor": "Microsoft Corporation"},
     "openstack": {"sys_vendor": "OpenStack Foundation", "product_name": "OpenStack Nova",
                   "product_version": "27.1.0", "bios_vendor": "SeaBIOS", "chassis_asset_tag": ""},
+    # Samsung Cloud Platform is OpenStack identified by its asset tag alone (cloud-init's
+    # ds-identify, December 2024); the rest is what a KVM guest without Nova's SMBIOS shows
+    "samsung": {"sys_vendor": "QEMU", "product_name": "Standard PC (i440FX + PIIX, 1996)", "bios_vendor": "SeaBIOS",
+                "product_version": "pc-i440fx-6.2", "chassis_asset_tag": "Samsung Cloud Platform"},
     "digitalocean": {"sys_vendor": "DigitalOcean", "product_name": "Droplet", "bios_vendor": "DigitalOcean",
                      "product_serial": "2756294"},
     "hetzner": {"sys_vendor": "Hetzner", "product_name": "vServer", "bios_vendor": "Hetzner",

@@ -167,6 +167,19 @@ def _json(obj, status=200, headers=None):
     return Answer(status, json.dumps(obj, indent=2) + "\n", dict({"Content-Type": "application/json"}, **(headers or {})))
 
 
+def imds_error_page(code, reason):
+    """IMDS's error answers are XHTML pages, not one-liners: ~340-370 bytes (recorded from the
+    real service; issue 15). A disabled endpoint (HttpEndpoint=disabled) answers every request
+    with the 403 one."""
+    return Answer(code, '<?xml version="1.0" encoding="iso-8859-1"?>\n'
+                  '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN"\n'
+                  '\t"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">\n'
+                  '<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="en" lang="en">\n'
+                  ' <head>\n  <title>%d - %s</title>\n </head>\n'
+                  ' <body>\n  <h1>%d - %s</h1>\n </body>\n</html>\n' % (code, reason, code, reason),
+                  {"Content-Type": "text/html", "Server": "EC2ws"})
+
+
 class EC2(FakeMetadata):
     """IMDS: IMDSv2 session tokens (PUT /latest/api/token with a TTL header, then the token on
     every request: 401 without it unless imdsv1 is on), tags 404 unless exposed."""
@@ -175,8 +188,9 @@ class EC2(FakeMetadata):
 
     def __init__(self, instance_id="i-0123456789abcdef0", az="eu-central-1a", ip="10.0.1.23",
                  hostname="ip-10-0-1-23.eu-central-1.compute.internal", tags=None, user_data=None,
-                 imdsv1=False, imdsv2=True, **kw):
+                 imdsv1=False, imdsv2=True, disabled=False, **kw):
         super().__init__(**kw)
+        self.disabled = disabled  # the instance's metadata endpoint is switched off
         self.instance_id, self.az, self.ip, self.hostname = instance_id, az, ip, hostname
         self.tags = tags  # None: the instance does not expose tags
         self.user_data = user_data
@@ -184,13 +198,15 @@ class EC2(FakeMetadata):
         self.tokens = set()
 
     def handle(self, method, path, query, headers):
+        if self.disabled:
+            return imds_error_page(403, "Forbidden")
         if path == "/latest/api/token":
             if not self.imdsv2:
                 return Answer(404, "not found\n")
             if method != "PUT":
                 return Answer(405, "method not allowed\n")
             if headers.get("X-Forwarded-For"):
-                return Answer(403, "forbidden\n")
+                return imds_error_page(403, "Forbidden")
             ttl = headers.get("X-aws-ec2-metadata-token-ttl-seconds")
             if not ttl or not ttl.isdigit() or not 1 <= int(ttl) <= 21600:
                 return Answer(400, "missing or invalid TTL\n")
@@ -458,6 +474,8 @@ class Hetzner(FakeMetadata):
         if path == "/hetzner/v1/metadata/instance-id":
             return Answer(200, str(self.server_id))
         if path == "/hetzner/v1/userdata":
+            if self.user_data is None:
+                return Answer(204)  # a server without user data (recorded from the real service; issue 15)
             return Answer(200, self.user_data)
         return Answer(404, "not found\n")
 

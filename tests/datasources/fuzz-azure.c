@@ -1,5 +1,5 @@
 /* Azure: the IMDS instance document, with its tagsList and base64 userData (which goes on
- * through the user-data ini parser). */
+ * through the user-data ini parser); the same bytes as an ovf-env.xml (CustomData). */
 #include "ds-parse.h"
 #include "fuzz-ds.h"
 
@@ -9,6 +9,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (!buf)
                 return 0;
         ds_parse_azure_instance("fuzz:instance", buf, size, &m);
+        fuzz_emit(&m, "azure");
+        ds_meta_done(&m);
+        m = (DsMeta){};
+        ds_parse_azure_ovf_env("fuzz:ovf-env.xml", buf, size, &m);
         fuzz_emit(&m, "azure");
         ds_meta_done(&m);
         free(buf);

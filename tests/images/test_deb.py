@@ -35,6 +35,7 @@ EXPECTED = {
     UNITDIR + "/kubeboot.service": (0o644, "-"),
     UNITDIR + "/kubelet.service.d/10-kubeboot.conf": (0o644, "-"),
     "usr/lib/tmpfiles.d/kubeboot.conf": (0o644, "-"),
+    "usr/lib/udev/rules.d/90-kubeboot-media.rules": (0o644, "-"),
     "usr/share/man/man8/kubeboot.8.gz": (0o644, "-"),
     "usr/share/man/man5/kubeboot.ini.5.gz": (0o644, "-"),
     "usr/share/doc/kubeboot/copyright": (0o644, "-"),
@@ -143,6 +144,7 @@ with imgbuild.Builder(unprivileged=True) as b:
             (UNITDIR + "/kubeboot.service", "units/kubeboot.service"),
             (UNITDIR + "/kubelet.service.d/10-kubeboot.conf", "units/kubelet.service.d/10-kubeboot.conf"),
             ("usr/lib/tmpfiles.d/kubeboot.conf", "units/kubeboot.tmpfiles"),
+            ("usr/lib/udev/rules.d/90-kubeboot-media.rules", "units/90-kubeboot-media.rules"),
             (INI, "debian/kubeboot.ini")))
         tap.ok(same, "units, tmpfiles entry and the ini template are the tree's own")
         pages = []

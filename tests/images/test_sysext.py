@@ -39,11 +39,15 @@ EXPECTED = {
     "usr/lib/systemd/system/kubelet.service.d/10-kubeboot.conf": (0o644, "-"),
     "usr/lib/tmpfiles.d": (0o755, "d"),
     "usr/lib/tmpfiles.d/kubeboot.conf": (0o644, "-"),
+    "usr/lib/udev": (0o755, "d"),
+    "usr/lib/udev/rules.d": (0o755, "d"),
+    "usr/lib/udev/rules.d/90-kubeboot-media.rules": (0o644, "-"),
 }
 FROM_SOURCE = {
     "usr/lib/systemd/system/kubeboot.service": "units/kubeboot.service",
     "usr/lib/systemd/system/kubelet.service.d/10-kubeboot.conf": "units/kubelet.service.d/10-kubeboot.conf",
     "usr/lib/tmpfiles.d/kubeboot.conf": "units/kubeboot.tmpfiles",
+    "usr/lib/udev/rules.d/90-kubeboot-media.rules": "units/90-kubeboot-media.rules",
 }
 
 

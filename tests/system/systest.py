@@ -37,6 +37,31 @@ RestartSec=10
 WantedBy=multi-user.target
 """
 
+# A stand-in container runtime (test only): systemd listens on containerd's CRI socket and
+# accepts connections, which is all kubeboot's CRI preflight check asks; the stand-in
+# kubelet makes no CRI calls. And the sysctl a node needs (kubernetes.io/docs/setup/
+# production-environment/container-runtimes/#prerequisite-ipv4-forwarding-optional):
+# systemd-sysctl applies it on a real boot; nspawn leaves /proc/sys read-only, so
+# in_netns() sets it in the test's network namespace.
+CRI_STANDIN_SOCKET = """[Unit]
+Description=stand-in container runtime socket (test only)
+
+[Socket]
+ListenStream=/run/containerd/containerd.sock
+Accept=yes
+
+[Install]
+WantedBy=sockets.target
+"""
+CRI_STANDIN_SERVICE = """[Unit]
+Description=stand-in container runtime connection (test only)
+
+[Service]
+ExecStart=/bin/true
+StandardInput=socket
+"""
+K8S_SYSCTL = "net.ipv4.ip_forward = 1\n"
+
 # Test-only: records kubeboot's STATUS= as it changes, audits the kubelet process for the
 # token, snapshots `systemctl status kubeboot`, then powers the machine off.
 WATCH_SCRIPT = r"""#!/bin/bash
@@ -105,6 +130,8 @@ def in_netns(name):
     subprocess.run(["ip", "netns", "add", name], check=True)
     try:
         subprocess.run(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"], check=True)
+        # a node prepared for kubelet forwards IPv4 (kubeboot's preflight checks it)
+        subprocess.run(["ip", "netns", "exec", name, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"], check=True)
         env = dict(os.environ, KBTEST_NETNS=name, KBTEST_ROOT=root)
         # nsenter, not `ip netns exec`: that one remounts /sys, hiding the cgroup tree nspawn needs
         r = subprocess.run(["nsenter", "--net=/run/netns/" + name, sys.executable] + sys.argv, env=env)
@@ -172,6 +199,14 @@ class Machine(Tree):
         os.chmod(self.p("/usr/bin/kubelet"), 0o755)
         self.write("/usr/lib/systemd/system/kubelet.service", KUBELET_SERVICE)
         self.systemctl("enable", "kubelet.service")
+        self.install_runtime()
+
+    def install_runtime(self):
+        """What a node image has beside kubelet: a container runtime's socket, IP forwarding."""
+        self.write("/etc/systemd/system/kbtest-cri.socket", CRI_STANDIN_SOCKET)
+        self.write("/etc/systemd/system/kbtest-cri@.service", CRI_STANDIN_SERVICE)
+        self.systemctl("enable", "kbtest-cri.socket")
+        self.write("/etc/sysctl.d/99-kubernetes.conf", K8S_SYSCTL)
 
     def install_watcher(self, secret):
         self.write("/usr/local/sbin/kbtest-watch", WATCH_SCRIPT, 0o755)
