@@ -147,6 +147,19 @@ with ClusterDouble() as c:
     cfg = yaml.safe_load(root.read("/var/lib/kubelet/config.yaml"))
     tap.ok(r.rc == 0 and cfg.get("resolvConf") == "/run/systemd/resolve/resolv.conf",
            "a systemd-resolved root: resolvConf is resolved's upstream file", cfg)
+    # as Ubuntu lays it out: /etc/resolv.conf a link to resolved's stub file, absolute
+    # links resolved inside the root (not on this machine)
+    for target in ("../run/systemd/resolve/stub-resolv.conf", "/run/systemd/resolve/stub-resolv.conf"):
+        ub = Root()
+        ub.write("/run/systemd/resolve/stub-resolv.conf", "nameserver 127.0.0.53\noptions edns0 trust-ad\n", mode=0o644)
+        ub.write("/run/systemd/resolve/resolv.conf", "nameserver 192.0.2.53\n", mode=0o644)
+        os.makedirs(ub.p("/etc"), exist_ok=True)
+        os.symlink(target, ub.p("/etc/resolv.conf"))
+        r2, ub = join(c, tok, root=ub)
+        cfg2 = yaml.safe_load(ub.read("/var/lib/kubelet/config.yaml")) if r2.rc == 0 else {}
+        tap.ok(cfg2.get("resolvConf") == "/run/systemd/resolve/resolv.conf",
+               "an Ubuntu root (/etc/resolv.conf -> %s): resolvConf is resolved's upstream file" % target, r2)
+        ub.cleanup()
     # the stand-in kubelet, run on the root as the node would (--standin-root), sees no loopback
     kl = subprocess.run([PYTHON, KUBELET, "--standin-root=" + root.path, "--config=/var/lib/kubelet/config.yaml",
                          "--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf",
