@@ -79,6 +79,53 @@ static json_object *subjects_one(const char *kind, const char *name) {
         return a;
 }
 
+/* The Role `name` in ns letting `subjects` (taken) get one ConfigMap, and its RoleBinding,
+ * as kubeadm makes them (clusterinfo.go CreateClusterInfoRBACRules, kubelet/config.go
+ * createConfigMapRBACRules); existing ones (409) are left as they are. */
+static int ensure_configmap_reader(AdminClient *a, const char *ns, const char *name, const char *configmap,
+                                   json_object *subjects) {
+        json_object *role = rbac_object("Role", name, ns);
+        json_object *rules = json_object_new_array(), *rule = json_object_new_object();
+        json_object *verbs = json_object_new_array(), *groups = json_object_new_array(),
+                    *resources = json_object_new_array(), *names = json_object_new_array();
+        json_object_array_add(verbs, json_object_new_string("get"));
+        json_object_array_add(groups, json_object_new_string(""));
+        json_object_array_add(resources, json_object_new_string("configmaps"));
+        json_object_array_add(names, json_object_new_string(configmap));
+        json_object_object_add(rule, "verbs", verbs);
+        json_object_object_add(rule, "apiGroups", groups);
+        json_object_object_add(rule, "resources", resources);
+        json_object_object_add(rule, "resourceNames", names);
+        json_object_array_add(rules, rule);
+        json_object_object_add(role, "rules", rules);
+        json_object *binding = rbac_object("RoleBinding", name, ns);
+        json_object_object_add(binding, "roleRef", role_ref("Role", name));
+        json_object_object_add(binding, "subjects", subjects);
+
+        static const char *const kinds[] = { "Role", "RoleBinding" }, *const plural[] = { "roles", "rolebindings" };
+        json_object *objs[] = { role, binding };
+        ApiResult res = { .retry_after_s = -1 };
+        int r = 0;
+        for (size_t i = 0; i < ELEMENTSOF(kinds) && r >= 0; i++) {
+                char what[160], path[256];
+                snprintf(what, sizeof what, "creating %s %s/%s", kinds[i], ns, name);
+                snprintf(path, sizeof path, "/apis/" RBAC_GROUP "/v1/namespaces/%s/%s", ns, plural[i]);
+                r = admin_request(a, what, "POST", path, objs[i], &res);
+                if (r < 0)
+                        break;
+                if (res.status == 201 || res.status == 200)
+                        log_info("created %s %s/%s", kinds[i], ns, name);
+                else if (res.status == 409)
+                        log_debug("%s %s/%s exists; left as it is", kinds[i], ns, name);
+                else
+                        r = admin_unexpected(what, &res);
+        }
+        json_object_put(role);
+        json_object_put(binding);
+        api_result_clear(&res);
+        return r;
+}
+
 /* Does binding b grant ClusterRole role to Group group, or (groups non-NULL) to a group a
  * token with these extra groups is in: system:bootstrappers or one of them? */
 static bool binding_equivalent(json_object *b, const char *role, const char *group, char *const *groups) {
@@ -243,50 +290,11 @@ int token_ensure_kubelet_config_rbac(AdminClient *a, char *const *groups) {
                 goto finish;
         }
         /* as cmd/kubeadm/app/phases/kubelet/config.go createConfigMapRBACRules */
-        json_object *role = rbac_object("Role", KUBELET_CONFIG_ROLE, "kube-system");
-        json_object *rules = json_object_new_array(), *rule = json_object_new_object();
-        json_object *verbs = json_object_new_array(), *ag = json_object_new_array(),
-                    *resources = json_object_new_array(), *names = json_object_new_array();
-        json_object_array_add(verbs, json_object_new_string("get"));
-        json_object_array_add(ag, json_object_new_string(""));
-        json_object_array_add(resources, json_object_new_string("configmaps"));
-        json_object_array_add(names, json_object_new_string("kubelet-config"));
-        json_object_object_add(rule, "verbs", verbs);
-        json_object_object_add(rule, "apiGroups", ag);
-        json_object_object_add(rule, "resources", resources);
-        json_object_object_add(rule, "resourceNames", names);
-        json_object_array_add(rules, rule);
-        json_object_object_add(role, "rules", rules);
-        json_object *binding = rbac_object("RoleBinding", KUBELET_CONFIG_ROLE, "kube-system");
-        json_object_object_add(binding, "roleRef", role_ref("Role", KUBELET_CONFIG_ROLE));
         json_object *subjects = subjects_one("Group", "system:nodes"), *more = subjects_one("Group", token_bind_group(groups));
         json_object_array_add(subjects, json_object_get(json_object_array_get_idx(more, 0)));
         json_object_put(more);
-        json_object_object_add(binding, "subjects", subjects);
-
-        static const struct {
-                const char *kind, *path;
-        } kinds[] = {
-                { "Role", "/apis/" RBAC_GROUP "/v1/namespaces/kube-system/roles" },
-                { "RoleBinding", "/apis/" RBAC_GROUP "/v1/namespaces/kube-system/rolebindings" },
-        };
-        json_object *objs[] = { role, binding };
-        for (size_t i = 0; i < ELEMENTSOF(kinds) && r >= 0; i++) {
-                char what[96];
-                snprintf(what, sizeof what, "creating %s kube-system/%s", kinds[i].kind, KUBELET_CONFIG_ROLE);
-                r = admin_request(a, what, "POST", kinds[i].path, objs[i], &res);
-                if (r < 0)
-                        break;
-                if (res.status == 201 || res.status == 200)
-                        log_info("created %s kube-system/%s", kinds[i].kind, KUBELET_CONFIG_ROLE);
-                else if (res.status == 409)
-                        log_debug("%s kube-system/%s exists (kubeadm's); left as it is", kinds[i].kind,
-                                  KUBELET_CONFIG_ROLE);
-                else
-                        r = admin_unexpected(what, &res);
-        }
-        json_object_put(role);
-        json_object_put(binding);
+        api_result_clear(&res);
+        r = ensure_configmap_reader(a, "kube-system", KUBELET_CONFIG_ROLE, "kubelet-config", subjects);
 finish:
         api_result_clear(&res);
         return r;
@@ -356,49 +364,8 @@ static int write_cluster_info(AdminClient *a, json_object *existing, const char 
 /* Role and RoleBinding that let system:anonymous get cluster-info
  * (clusterinfo.go CreateClusterInfoRBACRules); existing ones are left alone. */
 static int ensure_cluster_info_rbac(AdminClient *a) {
-        json_object *role = rbac_object("Role", CLUSTER_INFO_RBAC_NAME, "kube-public");
-        json_object *rules = json_object_new_array(), *rule = json_object_new_object();
-        json_object *verbs = json_object_new_array(), *groups = json_object_new_array(),
-                    *resources = json_object_new_array(), *names = json_object_new_array();
-        json_object_array_add(verbs, json_object_new_string("get"));
-        json_object_array_add(groups, json_object_new_string(""));
-        json_object_array_add(resources, json_object_new_string("configmaps"));
-        json_object_array_add(names, json_object_new_string(CLUSTER_INFO_NAME));
-        json_object_object_add(rule, "verbs", verbs);
-        json_object_object_add(rule, "apiGroups", groups);
-        json_object_object_add(rule, "resources", resources);
-        json_object_object_add(rule, "resourceNames", names);
-        json_object_array_add(rules, rule);
-        json_object_object_add(role, "rules", rules);
-
-        json_object *binding = rbac_object("RoleBinding", CLUSTER_INFO_RBAC_NAME, "kube-public");
-        json_object_object_add(binding, "roleRef", role_ref("Role", CLUSTER_INFO_RBAC_NAME));
-        json_object_object_add(binding, "subjects", subjects_one("User", "system:anonymous"));
-
-        static const struct {
-                const char *kind, *path;
-        } kinds[] = {
-                { "Role", "/apis/" RBAC_GROUP "/v1/namespaces/kube-public/roles" },
-                { "RoleBinding", "/apis/" RBAC_GROUP "/v1/namespaces/kube-public/rolebindings" },
-        };
-        json_object *objs[] = { role, binding };
-        ApiResult res = { .retry_after_s = -1 };
-        int r = 0;
-        for (size_t i = 0; i < ELEMENTSOF(kinds) && r >= 0; i++) {
-                char what[96];
-                snprintf(what, sizeof what, "creating %s kube-public/%s", kinds[i].kind, CLUSTER_INFO_RBAC_NAME);
-                r = admin_request(a, what, "POST", kinds[i].path, objs[i], &res);
-                if (r < 0)
-                        break;
-                if (res.status == 201 || res.status == 200)
-                        log_info("created %s kube-public/%s", kinds[i].kind, CLUSTER_INFO_RBAC_NAME);
-                else if (res.status != 409)
-                        r = admin_unexpected(what, &res);
-        }
-        json_object_put(role);
-        json_object_put(binding);
-        api_result_clear(&res);
-        return r;
+        return ensure_configmap_reader(a, "kube-public", CLUSTER_INFO_RBAC_NAME, CLUSTER_INFO_NAME,
+                                       subjects_one("User", "system:anonymous"));
 }
 
 /* The server and CA a published cluster-info names; -EBADMSG if it names none. */
