@@ -109,14 +109,23 @@ WantedBy=sysinit.target
 """
 
 
-def need_root(tap_name):
+def need_root(tap_name, tools=()):
+    """A TAP skip, saying why, without root or one of the tools (besides nspawn's)."""
     if os.geteuid() != 0:
         print("1..0 # SKIP %s needs root (systemd-nspawn, network namespaces, mounts)" % tap_name)
         sys.exit(77)
-    for tool in ("systemd-nspawn", "ip", "debootstrap"):
+    for tool in ("systemd-nspawn", "ip", "debootstrap") + tuple(tools):
         if not shutil.which(tool):
             print("1..0 # SKIP %s needs %s (scripts/install-deps)" % (tap_name, tool))
             sys.exit(77)
+
+
+def need_qemu(tap_name):
+    """need_root() plus what a qemu boot of the root needs: qemu, netcat, mkfs.ext4, a kernel."""
+    need_root(tap_name, ("qemu-system-x86_64", "nc", "mkfs.ext4"))
+    if not qemu_kernel():
+        print("1..0 # SKIP %s needs a kernel in /boot (linux-image-amd64)" % tap_name)
+        sys.exit(77)
 
 
 def in_netns(name):

@@ -5,7 +5,6 @@ no token anywhere: kubeboot fails with 78. Then the medium is hot-plugged over Q
 the shipped rule starts kubeboot.service again, and the join completes."""
 import json
 import os
-import shutil
 import socket
 import subprocess
 import tempfile
@@ -15,14 +14,7 @@ import time
 import systest
 from systest import Machine, Tap, secret_of
 
-systest.need_root("late medium qemu test")
-for tool in ("qemu-system-x86_64", "nc", "mkfs.ext4"):
-    if not shutil.which(tool):
-        print("1..0 # SKIP late medium test needs %s (scripts/install-deps)" % tool)
-        raise SystemExit(77)
-if not systest.qemu_kernel():
-    print("1..0 # SKIP late medium test needs a kernel in /boot (linux-image-amd64)")
-    raise SystemExit(77)
+systest.need_qemu("late medium qemu test")
 netns = systest.in_netns("kblate-%d" % os.getpid())
 from double import ClusterDouble  # noqa: E402
 

@@ -2,20 +2,12 @@
 the token, server and CA pin on the kernel command line; the guest reaches the cluster
 double only through qemu's user network with `guestfwd` to a netcat in this namespace."""
 import os
-import shutil
 import subprocess
 
 import systest
 from systest import Machine, Tap, secret_of
 
-systest.need_root("qemu system test")
-for tool in ("qemu-system-x86_64", "nc", "mkfs.ext4"):
-    if not shutil.which(tool):
-        print("1..0 # SKIP qemu system test needs %s (scripts/install-deps)" % tool)
-        raise SystemExit(77)
-if not systest.qemu_kernel():
-    print("1..0 # SKIP qemu system test needs a kernel in /boot (linux-image-amd64)")
-    raise SystemExit(77)
+systest.need_qemu("qemu system test")
 netns = systest.in_netns("kbqemu-%d" % os.getpid())
 from double import ClusterDouble  # noqa: E402
 
