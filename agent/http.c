@@ -52,6 +52,10 @@ unsigned http_client_requests(const HttpClient *c) {
         return c->requests;
 }
 
+const char *http_library_version(void) {
+        return curl_version();
+}
+
 static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata) {
         Sink *s = userdata;
         size_t n = size * nmemb;
@@ -179,8 +183,11 @@ int http_perform(HttpClient *c, const HttpRequest *req, HttpResponse *resp) {
         if (req->client_cert) {
                 struct curl_blob cert = { .data = (void *) req->client_cert, .len = req->client_cert_len,
                                           .flags = CURL_BLOB_NOCOPY };
+                /* with the NUL: libcurl hands a key blob to mbedtls_pk_parse_key() as it is, and
+                 * mbedTLS parses PEM only when the buffer's last byte is that NUL (OpenSSL
+                 * ignores it) */
                 struct curl_blob key = { .data = (void *) (req->client_key ?: req->client_cert),
-                                         .len = req->client_key ? req->client_key_len : req->client_cert_len,
+                                         .len = (req->client_key ? req->client_key_len : req->client_cert_len) + 1,
                                          .flags = CURL_BLOB_NOCOPY };
                 curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
                 curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cert);
