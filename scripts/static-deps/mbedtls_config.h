@@ -71,6 +71,9 @@
 #define MBEDTLS_X509_USE_C
 #define MBEDTLS_X509_CRT_PARSE_C
 #define MBEDTLS_X509_CSR_PARSE_C
+/* also what makes the TLS 1.3 client offer rsa_pss_rsae_*: without it no server with an
+ * RSA certificate can complete a TLS 1.3 handshake (OpenSSL answers handshake_failure) */
+#define MBEDTLS_X509_RSASSA_PSS_SUPPORT
 
 /* PSA crypto: TLS 1.3 in mbedTLS 3.6 runs on it (no key store, no drivers) */
 #define MBEDTLS_PSA_CRYPTO_C
