@@ -249,8 +249,10 @@ int http_perform(HttpClient *c, const HttpRequest *req, HttpResponse *resp) {
                         /* libcurl's words ("Failure writing output to destination") hide the cap */
                         snprintf(resp->error, sizeof resp->error,
                                  "the answer is larger than %zu bytes, the most kubeboot reads", sink.max);
-                else if (cc == CURLE_SSL_CONNECT_ERROR && strstr(errbuf, "wrong version number")) {
-                        /* OpenSSL's words for a peer that answered the ClientHello in plain text */
+                else if (cc == CURLE_SSL_CONNECT_ERROR &&
+                         (strstr(errbuf, "wrong version number") || strstr(errbuf, "invalid SSL record"))) {
+                        /* a peer that answered the ClientHello in plain text, in the words of
+                         * OpenSSL (distro build) and of mbedTLS (portable build, -0x7200) */
                         r = -EPROTO;
                         snprintf(resp->error, sizeof resp->error,
                                  "the server does not speak TLS (plain HTTP on an https port?): %.180s", errbuf);
