@@ -49,8 +49,11 @@ def check(host, key_type="rsa"):
         c.install_seed_rbac()
         c.publish_cluster_info()
         what = "%s, %s certificate whose only SAN is IP:%s" % (c.url, key_type.upper(), host)
+        before = len(c.requests)
         r, root = join(c)
         tap.ok(r.rc == 0, "token discovery + preflight + write against %s" % what, r)
+        versions = sorted({q.get("tls") for q in c.requests[before:]}, key=str)
+        tap.ok(versions == ["TLSv1.3"], "%s: every request of the join went over TLS 1.3 (%s)" % (fam, versions))
         tap.ok(root.exists("/etc/kubernetes/pki/ca.crt") and root.read("/etc/kubernetes/pki/ca.crt").strip() == c.ca_pem.strip(),
                "%s: the discovered CA is written" % fam)
         tap.ok(root.exists("/etc/kubernetes/bootstrap-kubelet.conf") and
