@@ -5,6 +5,7 @@
 #include <mbedtls/error.h>
 #include <mbedtls/pem.h>
 #include <mbedtls/sha256.h>
+#include <mbedtls/version.h>
 
 #include "fileio.h"
 #include "paths.h"
@@ -184,7 +185,12 @@ int ca_load_value(const char *value, const char *root, KbCA **ret, char *why, si
 
 int ca_pin(const mbedtls_x509_crt *crt, char ret[CA_PIN_MAX]) {
         unsigned char h[32];
+        /* the distro build has Debian's mbedTLS 2.28, the portable build 3.6 */
+#if MBEDTLS_VERSION_MAJOR >= 3
+        if (mbedtls_sha256(crt->pk_raw.p, crt->pk_raw.len, h, 0) != 0)
+#else
         if (mbedtls_sha256_ret(crt->pk_raw.p, crt->pk_raw.len, h, 0) != 0)
+#endif
                 return -EIO;
         memcpy(ret, "sha256:", 7);
         for (size_t i = 0; i < sizeof h; i++)

@@ -82,6 +82,10 @@ unsigned http_client_requests(const HttpClient *c) {
         return c->requests;
 }
 
+const char *http_library_version(void) {
+        return curl_version();
+}
+
 static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata) {
         Sink *s = userdata;
         size_t n = size * nmemb;
@@ -208,8 +212,11 @@ int http_perform(HttpClient *c, const HttpRequest *req, HttpResponse *resp) {
         if (req->client_cert) {
                 struct curl_blob cert = { .data = (void *) req->client_cert, .len = req->client_cert_len,
                                           .flags = CURL_BLOB_NOCOPY };
+                /* with the NUL: libcurl hands a key blob to mbedtls_pk_parse_key() as it is, and
+                 * mbedTLS parses PEM only when the buffer's last byte is that NUL (OpenSSL
+                 * ignores it) */
                 struct curl_blob key = { .data = (void *) (req->client_key ?: req->client_cert),
-                                         .len = req->client_key ? req->client_key_len : req->client_cert_len,
+                                         .len = (req->client_key ? req->client_key_len : req->client_cert_len) + 1,
                                          .flags = CURL_BLOB_NOCOPY };
                 curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
                 curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cert);
@@ -266,8 +273,10 @@ int http_perform(HttpClient *c, const HttpRequest *req, HttpResponse *resp) {
                         /* libcurl's words ("Failure writing output to destination") hide the cap */
                         snprintf(resp->error, sizeof resp->error,
                                  "the answer is larger than %zu bytes, the most kubeboot reads", sink.max);
-                else if (cc == CURLE_SSL_CONNECT_ERROR && strstr(errbuf, "wrong version number")) {
-                        /* OpenSSL's words for a peer that answered the ClientHello in plain text */
+                else if (cc == CURLE_SSL_CONNECT_ERROR &&
+                         (strstr(errbuf, "wrong version number") || strstr(errbuf, "invalid SSL record"))) {
+                        /* a peer that answered the ClientHello in plain text, in the words of
+                         * OpenSSL (distro build) and of mbedTLS (portable build, -0x7200) */
                         r = -EPROTO;
                         snprintf(resp->error, sizeof resp->error,
                                  "the server does not speak TLS (plain HTTP on an https port?): %.180s", errbuf);

@@ -25,7 +25,10 @@ typedef struct HttpRequest {
          * the one fetch whose content is verified by other means, like kubeadm does). */
         const KbCA *ca;
         bool insecure;
-        const void *client_cert; /* PEM blob of a client certificate (and key, if client_key is NULL) */
+        /* PEM blobs of a client certificate (and key, if client_key is NULL), each
+         * NUL-terminated at [len]: the key goes to libcurl with its NUL, which mbedTLS's
+         * PEM parser requires (the portable build's TLS backend). */
+        const void *client_cert;
         size_t client_cert_len;
         const void *client_key;
         size_t client_key_len;
@@ -63,3 +66,7 @@ void http_response_clear(HttpResponse *resp);
 bool http_is_transient(int r, long status);
 /* How many requests this client has sent (for tests and benchmarks). */
 unsigned http_client_requests(const HttpClient *c);
+
+/* libcurl's version and TLS backend, as curl_version() words them
+ * ("libcurl/8.14.1 mbedTLS/3.6.6" in the portable build). */
+const char *http_library_version(void);

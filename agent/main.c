@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <sysexits.h>
 
+#include "http.h"
 #include "log.h"
 #include "phases.h"
 #include "verbs.h"
@@ -39,7 +40,7 @@ static const Verb *arg_verb;
 
 static int verb_version(Kb *kb) {
         (void) kb;
-        printf("kubeboot %s\n", KUBEBOOT_VERSION);
+        printf("kubeboot %s\n%s\n", KUBEBOOT_VERSION, http_library_version());
         return 0;
 }
 

@@ -257,7 +257,8 @@ class ApiServer:
         path = split.path or "/"
         query = urllib.parse.parse_qs(split.query, keep_blank_values=True)
         entry = {"method": h.command, "path": path, "query": split.query, "user": None,
-                 "groups": [], "status": None, "time": start, "verb": None}
+                 "groups": [], "status": None, "time": start, "verb": None,
+                 "tls": h.connection.version() if hasattr(h.connection, "version") else None}
         h._entry = entry
         h._logged = False    # the handler object lives as long as a keep-alive connection
         try:

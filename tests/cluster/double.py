@@ -111,7 +111,9 @@ def cluster_info_kubeconfig(server, ca_pem):
 
 class ClusterDouble:
     def __init__(self, workdir=None, host="127.0.0.1", port=0, extra_sans=(), key_type="rsa",
-                 verbose=None, **fault_overrides):
+                 verbose=None, sans=None, **fault_overrides):
+        # sans: the serving certificate's SANs exactly (default: loopback, localhost, the
+        # kubernetes service names, host and extra_sans)
         # workdir None: a temporary one, removed by stop() (keys and certs live there)
         self._own_workdir = workdir is None
         if workdir is None:
@@ -121,6 +123,7 @@ class ClusterDouble:
         self.host = host
         self._port = port
         self.extra_sans = list(extra_sans)
+        self.sans = None if sans is None else list(sans)
         self.key_type = key_type
         self.verbose = (os.environ.get("CLUSTER_DOUBLE_DEBUG") == "1") if verbose is None else verbose
         self.store = None
@@ -151,6 +154,8 @@ class ClusterDouble:
         for s in [self.host] + self.extra_sans:
             if s and s not in sans and s not in ("0.0.0.0", "::"):
                 sans.append(s)
+        if self.sans is not None:
+            sans = self.sans
         self.serving_cert_path, self.serving_key_path = pki.mint_serving_cert(
             pkidir, self.ca_cert_path, self.ca_key_path, sans, key_type=self.key_type)
         with open(self.ca_cert_path) as f:

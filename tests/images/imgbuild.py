@@ -19,9 +19,11 @@ BUTANE = os.path.join(SRC, "image", "flatcar", "kubeboot.bu")
 IGNITION = os.path.join(SRC, "image", "flatcar", "kubeboot.ign")
 
 # what the portable build links statically, and so must not need at run time
-STATIC_LIBS = ("libmbedtls", "libmbedx509", "libmbedcrypto", "libinih", "libINIReader", "libjson-c", "libyaml")
-# what it may need: glibc (libc and its dynamic loader), libcurl, libsystemd
-ALLOWED_NEEDED = {"libc.so.6", "libcurl.so.4", "libsystemd.so.0"}
+STATIC_LIBS = ("libcurl", "libmbedtls", "libmbedx509", "libmbedcrypto", "libinih", "libINIReader", "libjson-c",
+               "libyaml")
+# what it may need (issue 14): glibc's libc (and libm), libsystemd; not even glibc's loader
+ALLOWED_NEEDED = {"libc.so.6", "libm.so.6", "libsystemd.so.0"}
+BUILD_STATIC_DEPS = os.path.join(SRC, "scripts", "build-static-deps")
 
 
 def project_version():
@@ -90,6 +92,8 @@ class Builder:
              "LC_ALL": "C.UTF-8"}
         # a builder that is not the repository's owner: let git read it anyway
         e.update({"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "safe.directory", "GIT_CONFIG_VALUE_0": "*"})
+        if os.environ.get("KUBEBOOT_DEPS_CACHE"):
+            e["KUBEBOOT_DEPS_CACHE"] = os.environ["KUBEBOOT_DEPS_CACHE"]
         e.update(env or {})
         prefix = []
         if self.uid is not None:
@@ -97,10 +101,23 @@ class Builder:
         return subprocess.run(["timeout", "-k", "5", str(timeout)] + prefix + argv, env=e, capture_output=True,
                               text=True, cwd=self.home, stdin=subprocess.DEVNULL)
 
+    def warm_static_deps(self):
+        """The portable build's libcurl/mbedTLS/json-c cache (scripts/build-static-deps),
+        filled by the caller (a no-op when a portable build made it already), so that a
+        builder running as nobody reads it instead of fetching and building its own."""
+        env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "KUBEBOOT_DEPS_CACHE", "TMPDIR")}
+        r = subprocess.run(["timeout", "-k", "5", "900", BUILD_STATIC_DEPS], env=env, capture_output=True,
+                           text=True, stdin=subprocess.DEVNULL)
+        return r
+
     def mksysext(self, *args, outdir=None, builddir=None):
         """image/flatcar/mksysext; returns (CompletedProcess, image path or None)."""
         outdir = outdir or self.mkdir("sysext")
         builddir = builddir or self.mkdir("portable-build")
+        if self.uid is not None:
+            w = self.warm_static_deps()
+            if w.returncode != 0:
+                return w, None
         r = self.run([MKSYSEXT, "--builddir", builddir] + list(args) +
                      ([] if any(a in ("-o", "--output") for a in args) else
                       ["--output", os.path.join(outdir, "kubeboot.raw")]))

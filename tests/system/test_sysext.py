@@ -1,7 +1,8 @@
 """Issue 6, the Flatcar route: kubeboot's systemd-sysext image (image/flatcar/mksysext, the
 portable build) merged at boot by systemd-sysext.service into a Debian 12 root that has
-none of the libraries the portable build links statically (mbedTLS, inih, json-c, libyaml
-are deleted from it), placed and enabled exactly as image/flatcar/kubeboot.ign does
+none of the libraries the portable build links statically (libcurl, mbedTLS, inih,
+json-c, libyaml are deleted from it; libssl and libcrypto, which the root's systemd and
+the Python stand-in kubelet need, are made inaccessible to kubeboot.service), placed and enabled exactly as image/flatcar/kubeboot.ign does
 (Ignition's files and links applied to the root, the download replaced by the local
 image, the ini by this cluster's), with Flatcar's ensure-sysext.service loading the
 extension's units. The test variant of the image says ID=debian VERSION_ID=12, which
@@ -56,9 +57,13 @@ with imgbuild.Builder() as b:
         try:
             gone = m.remove_libraries(imgbuild.STATIC_LIBS)
             kinds = {g.split(".so")[0] for g in gone}
-            tap.ok({"libmbedtls", "libmbedx509", "libmbedcrypto", "libinih", "libjson-c", "libyaml-0"} <= kinds
+            tap.ok({"libcurl", "libmbedtls", "libmbedx509", "libmbedcrypto", "libinih", "libjson-c", "libyaml-0"} <= kinds
                    and not m.exists("/usr/bin/kubeboot"),
-                   "the root has no mbedTLS, inih, json-c, libyaml (and no kubeboot)", sorted(gone))
+                   "the root has no libcurl, mbedTLS, inih, json-c, libyaml (and no kubeboot)", sorted(gone))
+            # OpenSSL stays for the root's own users; kubeboot's unit does not see it
+            m.write("/etc/systemd/system/kubeboot.service.d/50-no-openssl.conf",
+                    "[Service]\nInaccessiblePaths=-/usr/lib/x86_64-linux-gnu/libssl.so.3 "
+                    "-/usr/lib/x86_64-linux-gnu/libcrypto.so.3\n", 0o644)
 
             # --- what Ignition does with kubeboot.ign on a Flatcar node's first boot ---
             m.apply_ignition(ign, {url: raw})
