@@ -4,6 +4,7 @@
 #include <malloc.h>
 #include <strings.h>
 
+#include "log.h"
 #include "secret.h"
 
 struct HttpClient {
@@ -251,9 +252,12 @@ int http_perform(HttpClient *c, const HttpRequest *req, HttpResponse *resp) {
                 headers_head = &secret_node;
         }
         /* libcurl's own bearer auth: its copies are released through wiping_free() */
-        if (req->bearer) {
-                curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long) CURLAUTH_BEARER);
-                curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, req->bearer);
+        if (req->bearer && (curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long) CURLAUTH_BEARER) != CURLE_OK ||
+                            curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, req->bearer) != CURLE_OK)) {
+                /* fail closed: the request would otherwise go out without its credentials */
+                r = log_error_errno(-ENOTSUP, "%s cannot send a bearer token (built without bearer auth)",
+                                   curl_version());
+                goto finish;
         }
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers_head);
 
