@@ -27,11 +27,21 @@ still name the unprefixed paths, as on the node), --standin-timeout=SECONDS.
 Environment: KUBELET_STANDIN_TIMEOUT (default 60), KUBELET_STANDIN_LIFETIME (default 900),
 KUBELET_STANDIN_LENIENT=1 (accept what only the stand-in refuses), KUBELET_STANDIN_ROOT.
 
-Needs /usr/bin/python3 with python3-yaml and python3-cryptography. Self-contained: copy this
-one file to /usr/bin/kubelet.
+Needs /usr/bin/python3 with python3-yaml and python3-cryptography (but `--version`, which
+needs nothing, as the real kubelet, a static Go binary). Self-contained: copy this one file
+to /usr/bin/kubelet.
 """
+import sys
 
-import base64
+VERSION = "v1.32.0"
+# `kubelet --version` before anything is imported: kubeboot's KubeletVersion check runs it in
+# kubeboot.service's sandbox, where (in the sysext test) OpenSSL is out of sight; the real
+# kubelet needs no shared library for it either.
+if __name__ == "__main__" and sys.argv[1:] in (["--version"], ["--version=true"]):
+    sys.stdout.write("Kubernetes %s\n" % VERSION)
+    sys.exit(0)
+
+import base64  # noqa: E402
 import datetime
 import hashlib
 import http.client
@@ -44,19 +54,17 @@ import re
 import signal
 import socket
 import ssl
-import sys
 import tempfile
 import threading
 import time
-import urllib.parse
+import urllib.parse  # noqa: E402
 
-import yaml
+import yaml  # noqa: E402
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-VERSION = "v1.32.0"
 STOP = threading.Event()
 
 
