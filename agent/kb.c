@@ -49,6 +49,10 @@ static int resolve(const Kb *kb, const char *path, unsigned flags, char **ret) {
                 *ret = strdup(path);
                 return *ret ? 0 : -ENOMEM;
         }
+        if (r == -ENOMEDIUM)
+                return log_error_errno(r, "Failed to resolve %s beneath %s: /proc is not mounted, and kubeboot reads "
+                                          "the resolved name there",
+                                       path, root);
         if (r == -ENOLINK)
                 return log_error_errno(r, "Failed to resolve %s beneath %s: a symbolic link on the way points "
                                           "to nothing inside the root",

@@ -31,6 +31,8 @@ static int fd_path(int fd, char **ret) {
         char link[64], target[PATH_MAX];
         snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
         ssize_t l = readlink(link, target, sizeof target - 1);
+        if (l < 0 && errno == ENOENT)
+                return -ENOMEDIUM; /* no /proc: the fd is there, its name cannot be had */
         if (l < 0)
                 return negative_errno();
         if ((size_t) l >= sizeof target - 1)

@@ -38,6 +38,7 @@ char *root_path(const char *root, const char *path);
  * out of it (openat2 RESOLVE_IN_ROOT). The directories that exist come out resolved; the
  * missing rest is appended as given, for the caller to create. A final symlink is kept
  * as a name unless ROOT_FOLLOW_LAST. -ENOLINK when a symlink on the way leads nowhere
- * inside the root (creating through it would leave the root). Without openat2 (ENOSYS:
+ * inside the root (creating through it would leave the root); -ENOMEDIUM without /proc
+ * (the resolved name is read from /proc/self/fd). Without openat2 (ENOSYS:
  * a kernel before 5.6, valgrind) the path is joined as root_path() does and 1 returned. */
 int root_resolve(const char *root, const char *path, unsigned flags, char **ret);

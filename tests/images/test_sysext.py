@@ -187,10 +187,21 @@ with imgbuild.Builder(unprivileged=True) as b:
                         "ca-cert-hash=sha256:%s\n" % ("ab" * 32))
             os.chmod(os.path.join(mr, "node/etc/kubeboot/kubeboot.ini"), 0o600)
             open(os.path.join(mr, "node/cmdline"), "w").close()
-            v = subprocess.run(["chroot", mr, "/usr/bin/kubeboot", "--root=/node", "--cmdline=/node/cmdline",
-                                "config", "--json"], capture_output=True, text=True)
+            config = ["chroot", mr, "/usr/bin/kubeboot", "--root=/node", "--cmdline=/node/cmdline", "config",
+                      "--json"]
+            # node paths are resolved beneath --root (openat2) and named through /proc/self/fd,
+            # as on any running system: /proc is mounted in a private mount namespace
+            os.makedirs(os.path.join(mr, "proc"))
+            v = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                                'mount -t proc proc "$0/proc" && exec "$@"', mr] + config,
+                               capture_output=True, text=True)
             tap.ok(v.returncode == 0 and '"source":"/node/etc/kubeboot/kubeboot.ini:2"' in v.stdout.replace(" ", ""),
-                   "kubeboot config --json reads an ini there (inih, mbedTLS, json-c linked in)", v.stdout + v.stderr)
+                   "kubeboot config --json reads an ini there (inih, mbedTLS, json-c linked in)",
+                   v.stderr + v.stdout[:1500])
+            v = subprocess.run(config, capture_output=True, text=True)
+            tap.ok(v.returncode == 70 and "/proc is not mounted" in v.stderr,
+                   "without /proc it says so and fails (70) rather than read the node's files as missing",
+                   v.stderr + v.stdout[:500])
             present = [f for _, _, fs in os.walk(mr) for f in fs if f.startswith(("libcurl", "libssl", "libcrypto", "libmbed"))]
             tap.ok(not present, "that root has no libcurl, libssl, libcrypto or mbedTLS at all", present)
         else:
