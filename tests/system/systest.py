@@ -3,6 +3,7 @@
 systemd as PID 1 under systemd-nspawn, and the journal read back afterwards.
 
 Must run as root. Everything a test starts it stops; every boot is guarded by timeout."""
+import contextlib
 import json
 import os
 import shutil
@@ -118,6 +119,26 @@ def need_root(tap_name, tools=()):
         if not shutil.which(tool):
             print("1..0 # SKIP %s needs %s (scripts/install-deps)" % (tap_name, tool))
             sys.exit(77)
+
+
+def journal_entries(journal_dir, *args):
+    """Entries of the journal files under journal_dir (journalctl -D ... -o json), as dicts."""
+    r = subprocess.run(["journalctl", "-D", journal_dir, "-o", "json", "--no-pager"] + list(args),
+                       capture_output=True, text=True)
+    return [json.loads(line) for line in r.stdout.splitlines() if line.startswith("{")]
+
+
+@contextlib.contextmanager
+def mounted_image(img, workdir):
+    """A guest's disk image mounted read-only at workdir/mnt (unmounted after); yields a
+    function from a guest path to the host path."""
+    mnt = os.path.join(workdir, "mnt")
+    os.makedirs(mnt)
+    subprocess.run(["mount", "-o", "loop,ro", img, mnt], check=True)
+    try:
+        yield lambda rel: os.path.join(mnt, rel.lstrip("/"))
+    finally:
+        subprocess.run(["umount", mnt])
 
 
 def need_qemu(tap_name):
@@ -249,9 +270,7 @@ class Machine(Tree):
 
     def journal(self, *args):
         """Entries of the container's persistent journal, as dicts."""
-        r = subprocess.run(["journalctl", "-D", self.p("/var/log/journal"), "-o", "json", "--no-pager"] + list(args),
-                           capture_output=True, text=True)
-        return [json.loads(line) for line in r.stdout.splitlines() if line.startswith("{")]
+        return journal_entries(self.p("/var/log/journal"), *args)
 
     def journal_raw_contains(self, needle):
         """Searches the journal files' bytes, not just what journalctl shows."""

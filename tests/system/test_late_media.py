@@ -132,19 +132,12 @@ with ClusterDouble(port=6443, extra_sans=(GUEST_SERVER,)) as c:
                "the guest joins and powers off (%s, %.0f s)" % (accel, took), "".join(console[-40:]))
         tap.ok(c.node("kb-late") is not None, "Node kb-late registered at the double")
 
-        mnt = os.path.join(m.dir, "mnt")
-        os.makedirs(mnt)
-        subprocess.run(["mount", "-o", "loop,ro", disk, mnt], check=True)
-        try:
-            def g(rel):
-                return os.path.join(mnt, rel.lstrip("/"))
+        with systest.mounted_image(disk, m.dir) as g:
             outcome = open(g("/var/log/kbtest/outcome")).read().strip() if os.path.exists(g("/var/log/kbtest/outcome")) \
                 else None
             tap.ok(outcome == "joined" and os.path.exists(g("/var/lib/kubeboot/joined")),
                    "the observer saw the join; the joined stamp exists", outcome)
-            j = subprocess.run(["journalctl", "-D", g("/var/log/journal"), "-o", "json", "--no-pager"],
-                               capture_output=True, text=True)
-            entries = [json.loads(line) for line in j.stdout.splitlines() if line.startswith("{")]
+            entries = systest.journal_entries(g("/var/log/journal"))
             starts = [e for e in entries if e.get("_PID") == "1" and e.get("UNIT") == "kubeboot.service"
                       and e.get("MESSAGE", "").startswith("Starting")]
             ours = [e.get("MESSAGE", "") for e in entries if e.get("SYSLOG_IDENTIFIER") == "kubeboot"]
@@ -155,8 +148,6 @@ with ClusterDouble(port=6443, extra_sans=(GUEST_SERVER,)) as c:
                    and any("joined as Node kb-late" in x for x in ours),
                    "the journal: no token, then the medium read, then the join", ours[-20:])
             tap.ok(not any(secret in json.dumps(e) for e in entries), "the journal never contains the token's secret")
-        finally:
-            subprocess.run(["umount", mnt])
     finally:
         m.cleanup()
 

@@ -67,11 +67,6 @@ def secret_of_ini(text):
     return [line.split("=", 1)[1].strip().split(".")[1] for line in text.splitlines() if line.startswith("token")][0]
 
 
-def journal_of(path):
-    j = subprocess.run(["journalctl", "-D", path, "-o", "json", "--no-pager"], capture_output=True, text=True)
-    return [json.loads(line) for line in j.stdout.splitlines() if line.startswith("{")]
-
-
 def files_holding(top, needle):
     needle = needle.encode()
     hits = []
@@ -134,7 +129,7 @@ def qemu_route(b, c, kind, name):
         os.makedirs(mnt)
         subprocess.run(["mount", "-o", "loop,ro", disk, mnt], check=True)
         try:
-            entries = journal_of(os.path.join(mnt, "var/log/journal"))
+            entries = systest.journal_entries(os.path.join(mnt, "var/log/journal"))
             ours = [e.get("MESSAGE", "") for e in entries if e.get("SYSLOG_IDENTIFIER") == "kubeboot"]
             tap.ok(any("reading the config medium /dev/disk/by-label/KUBEBOOT" in x for x in ours) and
                    any("joined as Node %s" % name in x for x in ours),

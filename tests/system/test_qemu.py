@@ -2,7 +2,6 @@
 the token, server and CA pin on the kernel command line; the guest reaches the cluster
 double only through qemu's user network with `guestfwd` to a netcat in this namespace."""
 import os
-import subprocess
 
 import systest
 from systest import Machine, Tap, secret_of
@@ -34,20 +33,12 @@ with ClusterDouble(port=6443, extra_sans=(GUEST_SERVER,)) as c:
                p.stdout[-3000:] + p.stderr[-1000:])
         tap.ok(c.node("kb-qemu") is not None, "Node kb-qemu registered at the double")
 
-        mnt = os.path.join(m.dir, "mnt")
-        os.makedirs(mnt)
-        subprocess.run(["mount", "-o", "loop,ro", img, mnt], check=True)
-        try:
-            def g(rel):
-                return os.path.join(mnt, rel.lstrip("/"))
+        with systest.mounted_image(img, m.dir) as g:
             tap.ok(os.path.exists(g("/var/lib/kubeboot/joined")), "the joined stamp exists in the guest's disk")
             tap.ok(not os.path.exists(g("/etc/kubernetes/bootstrap-kubelet.conf")), "the bootstrap kubeconfig is gone")
             with open(g("/var/log/kbtest/is-enabled")) as f:
                 tap.ok(f.read().strip() == "disabled", "kubeboot.service is disabled")
-            j = subprocess.run(["journalctl", "-D", g("/var/log/journal"), "-o", "json", "--no-pager"],
-                               capture_output=True, text=True)
-            import json
-            entries = [json.loads(line) for line in j.stdout.splitlines() if line.startswith("{")]
+            entries = systest.journal_entries(g("/var/log/journal"))
             ours = [e for e in entries if e.get("SYSLOG_IDENTIFIER") == "kubeboot"]
             tap.ok(any("joined as Node kb-qemu" in e.get("MESSAGE", "") for e in ours),
                    "the guest's journal has kubeboot's join", "\n".join(e.get("MESSAGE", "") for e in ours[-20:]))
@@ -59,8 +50,6 @@ with ClusterDouble(port=6443, extra_sans=(GUEST_SERVER,)) as c:
                    "\n".join(str(e)[:300] for e in leaks[:5]))
             tap.ok(not os.path.exists(g("/var/log/kbtest/secret-in-proc")),
                    "no process had the secret in argv or environment (/proc/cmdline aside)")
-        finally:
-            subprocess.run(["umount", mnt])
     finally:
         m.cleanup()
 tap.done()
