@@ -83,6 +83,13 @@ unsigned http_client_requests(const HttpClient *c) {
         return c->requests;
 }
 
+char *http_query_escape(const char *s) {
+        char *e = curl_easy_escape(NULL, s, 0);
+        char *r = e ? strdup(e) : NULL; /* callers free() it; curl's own copy goes back to curl */
+        curl_free(e);
+        return r;
+}
+
 const char *http_library_version(void) {
         return curl_version();
 }

@@ -67,6 +67,9 @@ bool http_is_transient(int r, long status);
 /* How many requests this client has sent (for tests and benchmarks). */
 unsigned http_client_requests(const HttpClient *c);
 
+/* s percent-encoded for a URL query (curl_easy_escape: all but RFC 3986's unreserved
+ * characters), as a new string; NULL on OOM. */
+char *http_query_escape(const char *s);
 /* libcurl's version and TLS backend, as curl_version() words them
  * ("libcurl/8.14.1 mbedTLS/3.6.6" in the portable build). */
 const char *http_library_version(void);

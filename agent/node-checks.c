@@ -370,11 +370,11 @@ static int kubelet_version(const char *path, char *out, size_t n) {
  * authenticated user: ClusterRole system:public-info-viewer). */
 static int server_version(Kb *kb, char *out, size_t n) {
         HttpClient *http = kb_http(kb);
-        if (!http || !kb->ca || !config_has(&kb->cfg, KB_SERVER))
+        if (!http || !kb->ca || !kb_server(kb))
                 return -ENOKEY;
         ApiAuth auth = {.ca = kb->ca, .bearer = kb->cfg.v[KB_TOKEN].str};
         ApiResult res = {.retry_after_s = -1};
-        int r = api_request(http, kb->cfg.v[KB_SERVER].str, &auth, "GET", "/version", NULL, &res);
+        int r = api_request(http, kb_server(kb), &auth, "GET", "/version", NULL, &res);
         const char *v = r >= 0 && res.status == 200 ? json_get_string(res.json, "gitVersion", NULL) : NULL;
         if (v)
                 snprintf(out, n, "%s", v);
@@ -402,17 +402,14 @@ static void check_kubelet_version(NodeChecks *nc) {
                 }
         if (!shown || !bin || access(bin, X_OK) < 0) {
                 const char *where = shown ?: "/usr/bin/kubelet or /opt/bin/kubelet";
-                if (!nc->running_system) {
+                if (!nc->running_system)
                         report(nc, CHECK_KUBELET_VERSION, false, "no kubelet at %s under --root: cannot tell", where);
-                        return;
-                }
-                {
+                else
                         report(nc, CHECK_KUBELET_VERSION, true,
                                "no kubelet binary at %s: install the kubelet package (or, where it lives elsewhere, "
                                "set kubelet-path)",
                                where);
-                        return;
-                }
+                return;
         }
 
         char out[KUBELET_VERSION_MAX], srv[600];

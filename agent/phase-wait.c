@@ -107,14 +107,11 @@ static int find_csr(HttpClient *http, const char *server, const ApiAuth *auth, c
                     const char *node, char *name, size_t name_n, CsrState *state, char *reason, size_t reason_n,
                     long *retry_after_s) {
         ApiResult res = { .retry_after_s = -1 };
-        _cleanup_free_ char *best_created = NULL, *cont = NULL;
-        char signer_q[128];
+        _cleanup_free_ char *best_created = NULL, *cont = NULL, *signer_q = http_query_escape(signer);
         int r = 0;
 
-        /* the signer names are fixed: escaping '/' is all they need */
-        size_t o = 0;
-        for (const char *p = signer; *p && o + 4 < sizeof signer_q; p++)
-                o += (size_t) snprintf(signer_q + o, sizeof signer_q - o, *p == '/' ? "%%2F" : "%c", *p);
+        if (!signer_q)
+                return -ENOMEM;
         *state = CSR_NONE;
         for (unsigned page = 0; page < CSR_LIST_MAX_PAGES; page++) {
                 _cleanup_free_ char *path = strdup_printf(CSR_LIST_PATH "%s%s", signer_q, CSR_LIST_LIMIT,
@@ -161,18 +158,10 @@ static int find_csr(HttpClient *http, const char *server, const ApiAuth *auth, c
                 const char *next = json_get_string(res.json, "metadata", "continue", NULL);
                 free(cont);
                 cont = NULL;
-                if (!isempty(next)) {
-                        /* base64: '+', '/' and '=' need escaping in a query */
-                        size_t n = strlen(next);
-                        cont = malloc(n * 3 + 1);
-                        if (!cont) {
-                                api_result_clear(&res);
-                                return -ENOMEM;
-                        }
-                        char *q = cont;
-                        for (const char *p = next; *p; p++)
-                                q += strchr("+/=", *p) ? sprintf(q, "%%%02X", (unsigned char) *p)
-                                                       : sprintf(q, "%c", *p);
+                /* base64: '+', '/' and '=' need escaping in a query */
+                if (!isempty(next) && !(cont = http_query_escape(next))) {
+                        api_result_clear(&res);
+                        return -ENOMEM;
                 }
                 api_result_clear(&res);
                 if (!cont)

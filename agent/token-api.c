@@ -1,7 +1,5 @@
 #include "token-api.h"
 
-#include <ctype.h>
-
 #include "log.h"
 #include "secret.h"
 #include "token-secret.h"
@@ -59,25 +57,6 @@ int admin_unexpected(const char *what, const ApiResult *res) {
                                api_describe(0, res, desc, sizeof desc));
 }
 
-/* The continue token percent-encoded for a query (it is base64: '+', '/', '='). */
-static char *query_escape(const char *s) {
-        static const char hex[] = "0123456789ABCDEF";
-        char *out = malloc(strlen(s) * 3 + 1), *o = out;
-        for (; out && *s; s++) {
-                unsigned char c = (unsigned char) *s;
-                if (isalnum(c) || strchr("-._~", c))
-                        *o++ = (char) c;
-                else {
-                        *o++ = '%';
-                        *o++ = hex[c >> 4];
-                        *o++ = hex[c & 15];
-                }
-        }
-        if (o)
-                *o = 0;
-        return out;
-}
-
 int admin_list(AdminClient *a, const char *what, const char *path, ApiResult *res, json_object **ret_items) {
         const char *sep = strchr(path, '?') ? "&" : "?";
         _cleanup_free_ char *first = strdup_printf("%s%slimit=%d", path, sep, ADMIN_LIST_LIMIT);
@@ -98,7 +77,7 @@ int admin_list(AdminClient *a, const char *what, const char *path, ApiResult *re
                 if (page >= ADMIN_LIST_MAX_PAGES)
                         return log_error_errno(-EFBIG, "%s: more than %d pages of %d; giving up", what,
                                                ADMIN_LIST_MAX_PAGES, ADMIN_LIST_LIMIT);
-                _cleanup_free_ char *esc = query_escape(cont);
+                _cleanup_free_ char *esc = http_query_escape(cont);
                 _cleanup_free_ char *next = esc ? strdup_printf("%s&continue=%s", first, esc) : NULL;
                 if (!next)
                         return -ENOMEM;
