@@ -296,8 +296,13 @@ int kubelet_skew_check(unsigned kmaj, unsigned kmin, unsigned smaj, unsigned smi
         return 0;
 }
 
-/* Runs `kubelet --version` (bounded in time and output) and reads what it says. */
-static int kubelet_version(const char *path, char *out, size_t n) {
+/* Runs child(arg, fd) in a forked process that writes what it has to say to fd, and reads
+ * it into out (at most n - 1 bytes, NUL-terminated) until EOF; then reaps the child. All
+ * within timeout_ms: a child that is late is killed. 0 with *ret_status its wait status,
+ * -ETIMEDOUT, or another negative errno. Bounded whatever the child does (a resolver that
+ * retries every nameserver, a binary that hangs), and nothing of it outlives the call. */
+static int run_bounded(void (*child)(const void *arg, int fd), const void *arg, unsigned long long timeout_ms,
+                       char *out, size_t n, int *ret_status) {
         int pipefd[2];
         if (pipe2(pipefd, O_CLOEXEC) < 0)
                 return negative_errno();
@@ -308,20 +313,14 @@ static int kubelet_version(const char *path, char *out, size_t n) {
                 return negative_errno();
         }
         if (pid == 0) {
-                int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-                if (null < 0 || dup2(null, 0) < 0 || dup2(pipefd[1], 1) < 0 || dup2(null, 2) < 0)
-                        _exit(127);
-                /* a fixed environment: nothing of kubeboot's reaches it */
-                char *const argv[] = {(char *) path, (char *) "--version", NULL};
-                char *const envp[] = {(char *) "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                                      (char *) "LANG=C.UTF-8", NULL};
-                execve(path, argv, envp);
+                close(pipefd[0]);
+                child(arg, pipefd[1]);
                 _exit(127);
         }
         close(pipefd[1]);
         size_t len = 0;
         int r = 0;
-        unsigned long long deadline = now_ms() + KUBELET_VERSION_TIMEOUT_MS;
+        unsigned long long deadline = now_ms() + timeout_ms;
         for (;;) {
                 unsigned long long now = now_ms();
                 if (now >= deadline) {
@@ -358,6 +357,26 @@ static int kubelet_version(const char *path, char *out, size_t n) {
                         ;
                 r = r ?: -ETIMEDOUT;
         }
+        *ret_status = status;
+        return r;
+}
+
+/* In the child: exec `kubelet --version`, its stdout the pipe. */
+static void exec_kubelet_version(const void *path, int fd) {
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null < 0 || dup2(null, 0) < 0 || dup2(fd, 1) < 0 || dup2(null, 2) < 0)
+                return;
+        /* a fixed environment: nothing of kubeboot's reaches it */
+        char *const argv[] = {(char *) path, (char *) "--version", NULL};
+        char *const envp[] = {(char *) "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                              (char *) "LANG=C.UTF-8", NULL};
+        execve(path, argv, envp);
+}
+
+/* Runs `kubelet --version` (bounded in time and output) and reads what it says. */
+static int kubelet_version(const char *path, char *out, size_t n) {
+        int status;
+        int r = run_bounded(exec_kubelet_version, path, KUBELET_VERSION_TIMEOUT_MS, out, n, &status);
         if (r < 0)
                 return r;
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -446,42 +465,29 @@ static void check_kubelet_version(NodeChecks *nc) {
         log_info("[preflight] %s: kubelet %s, apiserver %s", CHECK_KUBELET_VERSION, out, srv);
 }
 
+/* In the child: getaddrinfo(name), its EAI_* code (0: resolved) written as one byte. */
+static void resolve_child(const void *name, int fd) {
+        struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res = NULL;
+        int e = getaddrinfo(name, NULL, &hints, &res);
+        if (e == 0)
+                freeaddrinfo(res);
+        signed char c = (signed char) e;
+        _exit(write(fd, &c, 1) == 1 ? 0 : 1);
+}
+
 /* Resolves name in a child process, so that the deadline holds whatever the resolver does
  * (glibc retries each nameserver for timeout x attempts) and no resolver thread outlives
  * the check. 0 resolved, an EAI_* code (EAI_SYSTEM if it could not try), or -ETIMEDOUT. */
 static int resolve_bounded(const char *name) {
-        int pipefd[2];
-        if (pipe2(pipefd, O_CLOEXEC) < 0)
-                return EAI_SYSTEM;
-        pid_t pid = fork();
-        if (pid < 0) {
-                close(pipefd[0]);
-                close(pipefd[1]);
-                return EAI_SYSTEM;
-        }
-        if (pid == 0) {
-                struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res = NULL;
-                int e = getaddrinfo(name, NULL, &hints, &res);
-                if (e == 0)
-                        freeaddrinfo(res);
-                signed char c = (signed char) e;
-                _exit(write(pipefd[1], &c, 1) == 1 ? 0 : 1);
-        }
-        close(pipefd[1]);
-        struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
-        int p, r = -ETIMEDOUT;
-        unsigned long long deadline = now_ms() + RESOLVE_TIMEOUT_S * 1000ULL;
-        while ((p = poll(&pfd, 1, (int) (deadline > now_ms() ? deadline - now_ms() : 0))) < 0 && errno == EINTR)
-                ;
-        signed char c;
-        if (p > 0 && read(pipefd[0], &c, 1) == 1)
-                r = c;
-        close(pipefd[0]);
+        char answer[2];
+        int status;
+        int r = run_bounded(resolve_child, name, RESOLVE_TIMEOUT_S * 1000ULL, answer, sizeof answer, &status);
         if (r == -ETIMEDOUT)
-                (void) kill(pid, SIGKILL);
-        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-                ;
-        return r;
+                return r;
+        /* it exits 0 only once its byte is written */
+        if (r < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                return EAI_SYSTEM;
+        return (signed char) answer[0];
 }
 
 /* kubeadm's HostnameCheck: a warning only. */
