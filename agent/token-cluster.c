@@ -79,25 +79,33 @@ static json_object *subjects_one(const char *kind, const char *name) {
         return a;
 }
 
+/* A Role's rules: get `resource` of the core API group, only the object `name` unless NULL. */
+static json_object *rules_get(const char *resource, const char *name) {
+        json_object *rules = json_object_new_array(), *rule = json_object_new_object();
+        json_object *verbs = json_object_new_array(), *groups = json_object_new_array(),
+                    *resources = json_object_new_array();
+        json_object_array_add(verbs, json_object_new_string("get"));
+        json_object_array_add(groups, json_object_new_string(""));
+        json_object_array_add(resources, json_object_new_string(resource));
+        json_object_object_add(rule, "verbs", verbs);
+        json_object_object_add(rule, "apiGroups", groups);
+        json_object_object_add(rule, "resources", resources);
+        if (name) {
+                json_object *names = json_object_new_array();
+                json_object_array_add(names, json_object_new_string(name));
+                json_object_object_add(rule, "resourceNames", names);
+        }
+        json_object_array_add(rules, rule);
+        return rules;
+}
+
 /* The Role `name` in ns letting `subjects` (taken) get one ConfigMap, and its RoleBinding,
  * as kubeadm makes them (clusterinfo.go CreateClusterInfoRBACRules, kubelet/config.go
  * createConfigMapRBACRules); existing ones (409) are left as they are. */
 static int ensure_configmap_reader(AdminClient *a, const char *ns, const char *name, const char *configmap,
                                    json_object *subjects) {
         json_object *role = rbac_object("Role", name, ns);
-        json_object *rules = json_object_new_array(), *rule = json_object_new_object();
-        json_object *verbs = json_object_new_array(), *groups = json_object_new_array(),
-                    *resources = json_object_new_array(), *names = json_object_new_array();
-        json_object_array_add(verbs, json_object_new_string("get"));
-        json_object_array_add(groups, json_object_new_string(""));
-        json_object_array_add(resources, json_object_new_string("configmaps"));
-        json_object_array_add(names, json_object_new_string(configmap));
-        json_object_object_add(rule, "verbs", verbs);
-        json_object_object_add(rule, "apiGroups", groups);
-        json_object_object_add(rule, "resources", resources);
-        json_object_object_add(rule, "resourceNames", names);
-        json_object_array_add(rules, rule);
-        json_object_object_add(role, "rules", rules);
+        json_object_object_add(role, "rules", rules_get("configmaps", configmap));
         json_object *binding = rbac_object("RoleBinding", name, ns);
         json_object_object_add(binding, "roleRef", role_ref("Role", name));
         json_object_object_add(binding, "subjects", subjects);
@@ -183,17 +191,7 @@ static int create_binding(AdminClient *a, const SeedBinding *s, const char *grou
 static int ensure_get_nodes_role(AdminClient *a) {
         ApiResult res = { .retry_after_s = -1 };
         json_object *role = rbac_object("ClusterRole", GET_NODES_ROLE, NULL);
-        json_object *rules = json_object_new_array(), *rule = json_object_new_object();
-        json_object *verbs = json_object_new_array(), *groups = json_object_new_array(),
-                    *resources = json_object_new_array();
-        json_object_array_add(verbs, json_object_new_string("get"));
-        json_object_array_add(groups, json_object_new_string(""));
-        json_object_array_add(resources, json_object_new_string("nodes"));
-        json_object_object_add(rule, "verbs", verbs);
-        json_object_object_add(rule, "apiGroups", groups);
-        json_object_object_add(rule, "resources", resources);
-        json_object_array_add(rules, rule);
-        json_object_object_add(role, "rules", rules);
+        json_object_object_add(role, "rules", rules_get("nodes", NULL));
         int r = admin_request(a, "creating ClusterRole " GET_NODES_ROLE, "POST", "/apis/" RBAC_GROUP "/v1/clusterroles",
                               role, &res);
         if (r >= 0) {
