@@ -60,6 +60,14 @@ static inline void http_client_freep(HttpClient **c) {
  * -EKEYREJECTED (the server's certificate is not from the trusted CA), -EFBIG (body
  * over the limit), -EPROTO; resp->error then says what libcurl saw. */
 int http_perform(HttpClient *c, const HttpRequest *req, HttpResponse *resp);
+/* Trusts the connection the last insecure request was answered over, once its content
+ * proved ca (the JWS of token discovery): verifies the chain that connection presented
+ * against ca and the request's host, as a new handshake trusting ca would. On success,
+ * later requests trusting ca to that origin may run on that connection (one TLS handshake
+ * saved), and any new connection they open is verified by the TLS library before anything
+ * is sent. -EOPNOTSUPP where that cannot be done safely (the distro build's TLS backend, a
+ * proxy, no chain kept); -EKEYREJECTED when the chain does not verify. why says which. */
+int http_trust_last_peer(HttpClient *c, const KbCA *ca, char *why, size_t n);
 /* Releases the body; the response can be reused. */
 void http_response_clear(HttpResponse *resp);
 /* Is this failure (errno from http_perform, or HTTP status) worth retrying? */

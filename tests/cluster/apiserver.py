@@ -11,6 +11,7 @@ import binascii
 import copy
 import http.server
 import json
+import re
 import socket
 import socketserver
 import ssl
@@ -106,6 +107,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def setup(self):
         raw = self.request
         raw.settimeout(10)
+        self.conn_id = self.server.next_conn_id()
         self.request = self.server.sslctx.wrap_socket(raw, server_side=True)
         self.server.track(self.request, True)
         super().setup()
@@ -145,7 +147,15 @@ class _TLSServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
         self.api = api
         self._conns = set()
         self._conns_lock = threading.Lock()
+        self._conn_seq = 0
         super().__init__(addr, _Handler)
+
+    def next_conn_id(self):
+        """A number per accepted connection, in each request's log entry ("conn"): how many
+        TLS handshakes a client made, and which requests shared one."""
+        with self._conns_lock:
+            self._conn_seq += 1
+            return self._conn_seq
 
     def get_request(self):
         # kube-apiserver (Go's net/http) sets TCP_NODELAY; without it Python's two TLS records
@@ -258,7 +268,8 @@ class ApiServer:
         query = urllib.parse.parse_qs(split.query, keep_blank_values=True)
         entry = {"method": h.command, "path": path, "query": split.query, "user": None,
                  "groups": [], "status": None, "time": start, "verb": None,
-                 "tls": h.connection.version() if hasattr(h.connection, "version") else None}
+                 "tls": h.connection.version() if hasattr(h.connection, "version") else None,
+                 "conn": getattr(h, "conn_id", None)}
         h._entry = entry
         h._logged = False    # the handler object lives as long as a keep-alive connection
         try:
@@ -409,6 +420,13 @@ class ApiServer:
         h.send_header("Content-Type", ctype)
         for k, v in (headers or {}).items():
             h.send_header(k, v)
+        if self.faults.close_paths and re.search(self.faults.close_paths, h._entry["path"]):
+            # the server ends the connection after this answer: an HTTP/1.1 load balancer in
+            # front of the apiservers, an apiserver restarting, or its idle timeout; for HTTP/2
+            # kube-apiserver does it on purpose at random (--goaway-chance,
+            # staging/src/k8s.io/apiserver/pkg/server/filters/goaway.go)
+            h.send_header("Connection", "close")
+            h.close_connection = True
         h.send_header("Content-Length", str(len(body)))
         h.end_headers()
         if h.command != "HEAD":

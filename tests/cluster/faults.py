@@ -25,6 +25,8 @@ DEFAULTS = {
     "reset_fraction": 0.0,          # close the connection without answering
     "stall_seconds": 0,             # sleep before answering
     "fault_paths": None,            # regex: only requests whose path matches get the 3 faults above
+    # regex: answers to requests whose path matches end their connection (Connection: close)
+    "close_paths": None,
     "seed": 0,
     # from the Nth GET of kube-public/cluster-info on, serve it with a different CA (MITM)
     "cluster_info_alt_ca_after": None,
