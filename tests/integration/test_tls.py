@@ -12,6 +12,7 @@ from double import ClusterDouble
 
 assert_in_netns()
 tap = Tap()
+ONE_HANDSHAKE = one_handshake_discovery()
 STOP_BEFORE_START = "--skip-phases=start,wait,finish"
 
 
@@ -52,6 +53,10 @@ def check(host, key_type="rsa"):
         before = len(c.requests)
         r, root = join(c)
         tap.ok(r.rc == 0, "token discovery + preflight + write against %s" % what, r)
+        conns = {q.get("conn") for q in c.requests[before:]}
+        if ONE_HANDSHAKE:
+            tap.ok(len(conns) == 1, "%s: discovery verified the first connection against the CA and IP:%s, and "
+                   "the whole join ran on it (%d connections)" % (fam, host, len(conns)))
         versions = sorted({q.get("tls") for q in c.requests[before:]}, key=str)
         tap.ok(versions == ["TLSv1.3"], "%s: every request of the join went over TLS 1.3 (%s)" % (fam, versions))
         tap.ok(root.exists("/etc/kubernetes/pki/ca.crt") and root.read("/etc/kubernetes/pki/ca.crt").strip() == c.ca_pem.strip(),
