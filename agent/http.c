@@ -289,6 +289,15 @@ static CURLcode trusted_connection(CURL *curl, void *sslctx, void *parm) {
         return CURLE_OK;
 }
 
+/* An insecure request's connection checks nothing (libcurl would build and verify the
+ * chain against an empty trust store, then forgive the result): one signature check fewer
+ * where the server sends its CA along, as OpenSSL-based servers do by default. The chain is
+ * kept all the same (MBEDTLS_SSL_KEEP_PEER_CERTIFICATE) for http_trust_last_peer(). */
+static CURLcode untrusted_connection(CURL *curl, void *sslctx, void *parm) {
+        mbedtls_ssl_conf_authmode(sslctx, MBEDTLS_SSL_VERIFY_NONE);
+        return CURLE_OK;
+}
+
 /* TLS options for an insecure request, or a trusting one that may reuse its connection. */
 static int tls_setup_shared(HttpClient *c, const HttpRequest *req, Sink *sink) {
         CURL *h = c->h;
@@ -304,6 +313,7 @@ static int tls_setup_shared(HttpClient *c, const HttpRequest *req, Sink *sink) {
                                                curl_version());
                 return 0;
         }
+        curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, untrusted_connection);
         if (c->trusted) {
                 /* its connection must never be pooled for a trusting request to pick up */
                 curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
