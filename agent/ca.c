@@ -152,6 +152,25 @@ int ca_parse(const void *data, size_t len, KbCA **ret, char *why, size_t n) {
         return 0;
 }
 
+int ca_dup(const KbCA *ca, KbCA **ret) {
+        _cleanup_ca_ KbCA *copy = calloc(1, sizeof *copy);
+        if (!copy)
+                return -ENOMEM;
+        mbedtls_x509_crt_init(&copy->chain);
+        /* from DER: parsed once already, no PEM or base64 to go through again */
+        for (const mbedtls_x509_crt *c = &ca->chain; c && c->raw.p; c = c->next) {
+                int r = mbedtls_x509_crt_parse_der(&copy->chain, c->raw.p, c->raw.len);
+                if (r != 0)
+                        return r == MBEDTLS_ERR_X509_ALLOC_FAILED ? -ENOMEM : -EBADMSG;
+        }
+        copy->pem = strndup(ca->pem, ca->pem_len);
+        if (!copy->pem)
+                return -ENOMEM;
+        copy->pem_len = ca->pem_len;
+        *ret = TAKE_PTR(copy);
+        return 0;
+}
+
 int ca_load_value(const char *value, const char *root, KbCA **ret, char *why, size_t n) {
         if (value[0] != '/')
                 return ca_parse(value, strlen(value), ret, why, n);

@@ -20,6 +20,8 @@ typedef struct KbCA {
 int ca_parse(const void *data, size_t len, KbCA **ret, char *why, size_t n);
 /* Loads the CA a `ca-cert` value names: an absolute path (under root), or inline data. */
 int ca_load_value(const char *value, const char *root, KbCA **ret, char *why, size_t n);
+/* A copy of ca that lives on its own. */
+int ca_dup(const KbCA *ca, KbCA **ret);
 KbCA *ca_free(KbCA *ca);
 static inline void ca_freep(KbCA **ca) {
         ca_free(*ca);

@@ -355,10 +355,9 @@ int http_trust_last_peer(HttpClient *c, const KbCA *ca, char *why, size_t n) {
                 return -EKEYREJECTED;
         }
         KbCA *copy = NULL;
-        char perr[128];
-        r = ca_parse(ca->pem, ca->pem_len, &copy, perr, sizeof perr);
+        r = ca_dup(ca, &copy);
         if (r < 0) {
-                snprintf(why, n, "%s", perr);
+                snprintf(why, n, "cannot copy the CA: %s", strerror(-r));
                 return r;
         }
         c->trusted_origin = strdup(c->peer_origin);

@@ -67,6 +67,12 @@ int main(void) {
         KbCA *b = NULL;
         char *ec_pin[] = { expect_pin, NULL };
         CHECK(ca_parse(bundle, len + len3, &b, why, sizeof why) == 0 && b->chain.next, "a two-certificate bundle parses");
+        KbCA *dup = NULL;
+        CHECK(ca_dup(b, &dup) == 0 && ca_equal(dup, b) && dup->chain.next && !dup->chain.next->next &&
+                      dup->chain.next->raw.len == b->chain.next->raw.len &&
+                      memcmp(dup->chain.next->raw.p, b->chain.next->raw.p, b->chain.next->raw.len) == 0 &&
+                      dup->pem != b->pem && dup->chain.raw.p != b->chain.raw.p,
+              "a copy holds the same two certificates and PEM, in memory of its own");
         CHECK(ca_check_pins(b, ec_pin, pin) == 0, "the second certificate's pin matches the bundle");
         CHECK_STREQ(pin, expect_pin, "the reported pin is the one that matched");
         CHECK(ca_keep_pinned(b, ec_pin, pin) == 0 && !b->chain.next, "only the pinned certificate is kept");
@@ -74,6 +80,8 @@ int main(void) {
         CHECK(b->pem_len == len3 && memcmp(b->pem, ecpem, len3) == 0, "its PEM is the pinned certificate alone");
         CHECK(ca_keep_pinned(b, pins_upper, pin) == -EKEYREJECTED && b->pem_len == len3,
               "a pin matching nothing leaves the chain as it was");
+        CHECK(dup && dup->chain.next && !ca_equal(dup, b), "the copy keeps both when the original is narrowed");
+        ca_free(dup);
         ca_free(b);
 
         /* inline forms, as on a kernel command line or in metadata */
