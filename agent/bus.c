@@ -62,15 +62,6 @@ static int manager_call(sd_bus *bus, const char *method, sd_bus_error *err, sd_b
         return r;
 }
 
-/* sd_bus_message_read(), through its v-variant for the same reason */
-static int message_read(sd_bus_message *m, const char *types, ...) {
-        va_list ap;
-        va_start(ap, types);
-        int r = sdlib()->sd_bus_message_readv(m, types, ap);
-        va_end(ap);
-        return r;
-}
-
 static int unit_path(sd_bus *bus, const char *unit, char **ret) {
         const SdLib *sd = sdlib();
         sd_bus_error err = SD_BUS_ERROR_NULL;
@@ -81,7 +72,7 @@ static int unit_path(sd_bus *bus, const char *unit, char **ret) {
         sd->sd_bus_error_free(&err);
         if (r < 0)
                 return r;
-        r = message_read(reply, "o", &path);
+        r = sd->sd_bus_message_read_basic(reply, 'o', &path);
         if (r >= 0)
                 *ret = strdup(path);
         sd->sd_bus_message_unref(reply);
@@ -128,11 +119,14 @@ typedef struct JobWait {
 } JobWait;
 
 static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *err) {
+        const SdLib *sd = sdlib();
         JobWait *w = userdata;
         uint32_t id;
         const char *path, *unit, *result;
         (void) err;
-        if (message_read(m, "uoss", &id, &path, &unit, &result) < 0)
+        /* (uoss): one basic value at a time, as sd_bus_message_read() would */
+        if (sd->sd_bus_message_read_basic(m, 'u', &id) < 0 || sd->sd_bus_message_read_basic(m, 'o', &path) < 0 ||
+            sd->sd_bus_message_read_basic(m, 's', &unit) < 0 || sd->sd_bus_message_read_basic(m, 's', &result) < 0)
                 return 0;
         if (w->job && streq(path, w->job) && !w->result)
                 w->result = strdup(result);
@@ -161,7 +155,7 @@ int bus_unit_job(sd_bus *bus, const char *method, const char *unit, unsigned lon
                 sd->sd_bus_error_free(&err);
                 goto finish;
         }
-        r = message_read(reply, "o", &job);
+        r = sd->sd_bus_message_read_basic(reply, 'o', &job);
         if (r < 0)
                 goto finish;
         w.job = job;

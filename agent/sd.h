@@ -15,7 +15,9 @@
 #define SDLIB_SONAME "libsystemd.so.0"
 
 /* Every libsystemd function kubeboot calls. Variadic ones cannot be forwarded through a
- * pointer: their v-variants (sd_bus_message_appendv, sd_journal_sendv, ...) are here. */
+ * pointer: sd_bus_message_appendv and sd_journal_sendv stand in for theirs, and replies
+ * are read with sd_bus_message_read_basic (sd_bus_message_readv would need systemd 240;
+ * these all exist since 237, what the binary needed before). */
 #define SDLIB_FUNCTIONS(X)                   \
         X(sd_notify)                         \
         X(sd_journal_sendv)                  \
@@ -33,7 +35,7 @@
         X(sd_bus_get_property_trivial)       \
         X(sd_bus_message_new_method_call)    \
         X(sd_bus_message_appendv)            \
-        X(sd_bus_message_readv)              \
+        X(sd_bus_message_read_basic)         \
         X(sd_bus_message_unref)              \
         X(sd_bus_error_free)
 
