@@ -133,6 +133,34 @@ def kubeboot(*args, root=None, cmdline=None, timeout=120, env=None):
     return Run(p.returncode, p.stdout, p.stderr, time.monotonic() - t0)
 
 
+def elf_needed(binary):
+    """The DT_NEEDED entries of an ELF file, from readelf -d."""
+    r = subprocess.run(["readelf", "-d", binary], capture_output=True, text=True, check=True)
+    return [ln.split("[", 1)[1].rstrip("]") for ln in r.stdout.splitlines() if "(NEEDED)" in ln]
+
+
+def dlopen_notes(binary):
+    """The JSON payloads of the FDO dlopen notes (https://systemd.io/ELF_DLOPEN_METADATA/)
+    in binary's .note.dlopen section, each a list of {soname, feature, priority, ...}."""
+    import json
+    import struct
+    with tempfile.NamedTemporaryFile() as out:
+        r = subprocess.run(["objcopy", "-O", "binary", "--only-section=.note.dlopen", binary, out.name],
+                           capture_output=True)
+        data = out.read() if r.returncode == 0 else b""
+    notes, off = [], 0
+    while off + 12 <= len(data):
+        namesz, descsz, ntype = struct.unpack_from("<III", data, off)
+        off += 12
+        name = data[off:off + namesz].rstrip(b"\0")
+        off += (namesz + 3) & ~3
+        desc = data[off:off + descsz].rstrip(b"\0")
+        off += (descsz + 3) & ~3
+        if name == b"FDO" and ntype == 0x407c0c0a:
+            notes.append(json.loads(desc))
+    return notes
+
+
 def secret_of(token):
     return token.split(".", 1)[1]
 
