@@ -5,6 +5,7 @@ Tests print TAP through the `Tap` class; meson reads it (protocol: tap).
 """
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -159,6 +160,28 @@ def dlopen_notes(binary):
         if name == b"FDO" and ntype == 0x407c0c0a:
             notes.append(json.loads(desc))
     return notes
+
+
+class NotifySocket:
+    """$NOTIFY_SOCKET as systemd provides it: every datagram kubeboot sends, kept."""
+
+    def __init__(self, directory):
+        self.path = os.path.join(directory, "notify")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.sock.settimeout(0.2)
+
+    def messages(self):
+        out = []
+        for _ in range(10000):
+            try:
+                out.append(self.sock.recv(65536).decode("utf-8", "replace"))
+            except socket.timeout:
+                break
+        return out
+
+    def close(self):
+        self.sock.close()
 
 
 def secret_of(token):

@@ -8,7 +8,6 @@ phase fails with 69 and one message naming the library and why it did not load.
 The cluster double runs on loopback inside tests/netns-run's namespace."""
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -20,27 +19,6 @@ assert_in_netns()
 tap = Tap()
 SONAME = "libsystemd.so.0"
 TO_WRITE = "--skip-phases=discover,preflight,start,wait,finish"
-
-
-class NotifySocket:
-    """$NOTIFY_SOCKET as systemd provides it: every datagram kubeboot sends, kept."""
-
-    def __init__(self, directory):
-        self.path = os.path.join(directory, "notify")
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(self.path)
-        self.sock.settimeout(0.2)
-
-    def messages(self):
-        out = []
-        while True:
-            try:
-                out.append(self.sock.recv(65536).decode("utf-8", "replace"))
-            except socket.timeout:
-                return out
-
-    def close(self):
-        self.sock.close()
 
 
 def run(argv, env=None, timeout=60):
