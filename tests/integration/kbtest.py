@@ -163,24 +163,41 @@ def dlopen_notes(binary):
 
 
 class NotifySocket:
-    """$NOTIFY_SOCKET as systemd provides it: every datagram kubeboot sends, kept."""
+    """$NOTIFY_SOCKET as systemd provides it: every datagram kubeboot sends, kept. Read
+    as they come, as systemd does: a sender blocks once a datagram socket's queue is full
+    (net.unix.max_dgram_qlen, 10 where systemd did not raise it)."""
 
     def __init__(self, directory):
+        import threading
         self.path = os.path.join(directory, "notify")
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(self.path)
-        self.sock.settimeout(0.2)
+        self.sock.settimeout(0.1)
+        self.got = []
+        self.lock = threading.Lock()
+        self.stopping = False
+        self.thread = threading.Thread(target=self._drain, daemon=True)
+        self.thread.start()
+
+    def _drain(self):
+        while not self.stopping:
+            try:
+                m = self.sock.recv(65536).decode("utf-8", "replace")
+            except socket.timeout:
+                continue
+            with self.lock:
+                self.got.append(m)
 
     def messages(self):
-        out = []
-        for _ in range(10000):
-            try:
-                out.append(self.sock.recv(65536).decode("utf-8", "replace"))
-            except socket.timeout:
-                break
+        """What arrived since the last call (after a moment for stragglers)."""
+        time.sleep(0.2)
+        with self.lock:
+            out, self.got = self.got, []
         return out
 
     def close(self):
+        self.stopping = True
+        self.thread.join(5)
         self.sock.close()
 
 
