@@ -2,13 +2,16 @@
  * start/stop a unit and follow its job, read a unit's state, enable/disable unit files. */
 #pragma once
 
-#include <systemd/sd-bus.h>
-
+#include "sd.h"
 #include "util.h"
 
 /* Connects to systemd: its private socket when root (works before dbus-daemon runs),
- * else the system bus. */
+ * else the system bus; -ELIBACC when libsystemd cannot be loaded. */
 int bus_connect(sd_bus **ret);
+/* Flushes and closes bus (NULL is fine); returns NULL. */
+sd_bus *bus_close(sd_bus *bus);
+/* What bus_connect()'s error r means, for a message: dlerror()'s text for -ELIBACC. */
+const char *bus_strerror(int r);
 /* ActiveState and SubState of a unit ("inactive"/"dead" for unknown ones). */
 int bus_unit_state(sd_bus *bus, const char *unit, char **ret_active, char **ret_sub);
 /* Does systemd know this unit (has a unit file or is loaded)? */

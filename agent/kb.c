@@ -93,6 +93,8 @@ int kb_exit_status(int r) {
         case ECONNRESET:
         /* a service answered more than kubeboot reads (the body cap): unusable, not a bug here */
         case EFBIG:
+        /* no libsystemd on this host: systemd, the service asked for, is not there */
+        case ELIBACC:
                 return EX_UNAVAILABLE;
         /* a node file could not be written: disk full, read-only, in the way */
         case ENOSPC:

@@ -40,7 +40,7 @@ void kubelet_watch_init(KubeletWatch *w, const Kb *kb) {
                 return; /* that root's kubelet is not this systemd's */
         int r = bus_connect(&w->bus);
         if (r < 0) {
-                log_debug_errno(r, "cannot reach systemd, not watching %s: %m", KUBELET_UNIT);
+                log_debug("cannot reach systemd, not watching %s: %s", KUBELET_UNIT, bus_strerror(r));
                 w->bus = NULL;
         }
 }
@@ -66,5 +66,5 @@ KubeletHealth kubelet_watch_poll(KubeletWatch *w, char *msg, size_t n) {
 }
 
 void kubelet_watch_done(KubeletWatch *w) {
-        w->bus = sd_bus_flush_close_unref(w->bus);
+        w->bus = bus_close(w->bus);
 }

@@ -239,7 +239,7 @@ static bool kubelet_unit_running(void) {
                 return false;
         if (bus_unit_state(bus, KUBELET_UNIT, &active, &sub) >= 0)
                 running = streq(active, "active") && streq(sub, "running");
-        sd_bus_flush_close_unref(bus);
+        bus_close(bus);
         return running;
 }
 

@@ -123,10 +123,10 @@ int finish_commit(Kb *kb, const char *node, const char *how) {
                 r = bus_connect(&bus);
                 if (r >= 0)
                         r = bus_unit_file_set_enabled(bus, KUBEBOOT_UNIT, false);
-                sd_bus_flush_close_unref(bus);
+                bus_close(bus);
                 /* the stamp keeps the unit off anyway (ConditionPathExists=!) */
                 if (r < 0)
-                        log_warning("could not disable %s: %s", KUBEBOOT_UNIT, strerror(-r));
+                        log_warning("could not disable %s: %s", KUBEBOOT_UNIT, bus_strerror(r));
                 else
                         log_info("disabled %s", KUBEBOOT_UNIT);
         }

@@ -21,7 +21,7 @@ int phase_start(Kb *kb) {
         }
         r = bus_connect(&bus);
         if (r < 0)
-                return log_error_errno(-EHOSTUNREACH, "cannot reach systemd to start kubelet: %s", strerror(-r));
+                return log_error_errno(-EHOSTUNREACH, "cannot reach systemd to start kubelet: %s", bus_strerror(r));
 
         r = bus_unit_exists(bus, KUBELET_UNIT);
         if (r == 0) {
@@ -53,6 +53,6 @@ int phase_start(Kb *kb) {
         else
                 progress("%s started", KUBELET_UNIT);
 finish:
-        sd_bus_flush_close_unref(bus);
+        bus_close(bus);
         return r;
 }

@@ -48,7 +48,7 @@ int verb_reset(Kb *kb) {
                 if (r >= 0)
                         r = bus_unit_job(bus, "StopUnit", "kubelet.service", 90000, NULL);
                 if (r < 0)
-                        log_warning("could not stop kubelet.service: %s", strerror(-r));
+                        log_warning("could not stop kubelet.service: %s", bus_strerror(r));
                 else
                         log_info("stopped kubelet.service");
         }
@@ -82,7 +82,7 @@ int verb_reset(Kb *kb) {
                 r = bus_unit_file_set_enabled(bus, "kubeboot.service", true);
                 if (r < 0)
                         log_warning("could not enable kubeboot.service: %s", strerror(-r));
-                sd_bus_flush_close_unref(bus);
+                bus_close(bus);
         }
         if (ret < 0) {
                 json_object_put(stamp);

@@ -5,6 +5,7 @@ Tests print TAP through the `Tap` class; meson reads it (protocol: tap).
 """
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -139,6 +140,73 @@ def one_handshake_discovery():
     build: Debian's libcurl over OpenSSL, as kubeadm)? From `kubeboot version`'s curl line."""
     r = kubeboot("version")
     return r.rc == 0 and " mbedTLS/" in r.out
+
+
+def elf_needed(binary):
+    """The DT_NEEDED entries of an ELF file, from readelf -d."""
+    r = subprocess.run(["readelf", "-d", binary], capture_output=True, text=True, check=True)
+    return [ln.split("[", 1)[1].rstrip("]") for ln in r.stdout.splitlines() if "(NEEDED)" in ln]
+
+
+def dlopen_notes(binary):
+    """The JSON payloads of the FDO dlopen notes (https://systemd.io/ELF_DLOPEN_METADATA/)
+    in binary's .note.dlopen section, each a list of {soname, feature, priority, ...}."""
+    import json
+    import struct
+    with tempfile.NamedTemporaryFile() as out:
+        r = subprocess.run(["objcopy", "-O", "binary", "--only-section=.note.dlopen", binary, out.name],
+                           capture_output=True)
+        data = out.read() if r.returncode == 0 else b""
+    notes, off = [], 0
+    while off + 12 <= len(data):
+        namesz, descsz, ntype = struct.unpack_from("<III", data, off)
+        off += 12
+        name = data[off:off + namesz].rstrip(b"\0")
+        off += (namesz + 3) & ~3
+        desc = data[off:off + descsz].rstrip(b"\0")
+        off += (descsz + 3) & ~3
+        if name == b"FDO" and ntype == 0x407c0c0a:
+            notes.append(json.loads(desc))
+    return notes
+
+
+class NotifySocket:
+    """$NOTIFY_SOCKET as systemd provides it: every datagram kubeboot sends, kept. Read
+    as they come, as systemd does: a sender blocks once a datagram socket's queue is full
+    (net.unix.max_dgram_qlen, 10 where systemd did not raise it)."""
+
+    def __init__(self, directory):
+        import threading
+        self.path = os.path.join(directory, "notify")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.sock.settimeout(0.1)
+        self.got = []
+        self.lock = threading.Lock()
+        self.stopping = False
+        self.thread = threading.Thread(target=self._drain, daemon=True)
+        self.thread.start()
+
+    def _drain(self):
+        while not self.stopping:
+            try:
+                m = self.sock.recv(65536).decode("utf-8", "replace")
+            except socket.timeout:
+                continue
+            with self.lock:
+                self.got.append(m)
+
+    def messages(self):
+        """What arrived since the last call (after a moment for stragglers)."""
+        time.sleep(0.2)
+        with self.lock:
+            out, self.got = self.got, []
+        return out
+
+    def close(self):
+        self.stopping = True
+        self.thread.join(5)
+        self.sock.close()
 
 
 def secret_of(token):

@@ -37,28 +37,6 @@ def join_ini(token, server, pins, extra=""):
     return "\n".join(lines) + "\n" + extra
 
 
-class NotifySocket:
-    """$NOTIFY_SOCKET as systemd provides it: every datagram kubeboot sends, kept."""
-
-    def __init__(self, directory):
-        self.path = os.path.join(directory, "notify")
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(self.path)
-        self.sock.settimeout(0.2)
-
-    def messages(self):
-        out = []
-        for _ in range(10000):
-            try:
-                out.append(self.sock.recv(65536).decode("utf-8", "replace"))
-            except socket.timeout:
-                break
-        return out
-
-    def close(self):
-        self.sock.close()
-
-
 def has_control(s):
     return any(ord(ch) < 0x20 and ch not in "\n" or ord(ch) == 0x7f or 0x80 <= ord(ch) < 0xa0 for ch in s)
 

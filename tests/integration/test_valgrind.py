@@ -1,6 +1,7 @@
 """valgrind's memcheck on the main paths: config, a join that writes with an explicit CA,
 a whole join with discovery, preflight, wait and finish, status and reset. No invalid
-access, no definite or indirect leak."""
+access, no definite or indirect leak. The whole join and the refused one run with
+NOTIFY_SOCKET set, so that libsystemd is dlopen()ed and used (it stays loaded until exit)."""
 import shutil
 import tempfile
 import threading
@@ -22,13 +23,13 @@ VALGRIND = ["valgrind", "-q", "--leak-check=full", "--show-leak-kinds=definite,i
             "--errors-for-leak-kinds=definite,indirect", "--error-exitcode=99", "--num-callers=30"]
 
 
-def vg(*args, root, cmdline=""):
+def vg(*args, root, cmdline="", env=None):
     fd, path = tempfile.mkstemp(prefix="kb-cmdline-")
     os.write(fd, cmdline.encode())
     os.close(fd)
     try:
         p = subprocess.run(VALGRIND + [KUBEBOOT, "--root=" + root.path, "--cmdline=" + path] + list(args),
-                           capture_output=True, text=True, timeout=600)
+                           capture_output=True, text=True, timeout=600, env=dict(os.environ, **(env or {})))
     finally:
         os.unlink(path)
     return Run(p.returncode, p.stdout, p.stderr, 0)
@@ -38,6 +39,9 @@ def clean(r, what, expect=0):
     tap.ok(r.rc == expect and "==" not in r.err.replace("==>", ""), "%s: exit %d, valgrind silent" % (what, expect), r)
 
 
+scratch = tempfile.mkdtemp(prefix="kb-vg-")
+ns = NotifySocket(scratch)
+notify = {"NOTIFY_SOCKET": ns.path}
 with ClusterDouble() as c:
     c.install_seed_rbac()
     c.publish_cluster_info()
@@ -65,13 +69,17 @@ with ClusterDouble() as c:
                 time.sleep(0.1)
         t = threading.Thread(target=kubelet, daemon=True)
         t.start()
-        clean(vg("join", root=root), "a whole join: discovery, preflight, write, wait, finish")
+        clean(vg("join", root=root, env=notify), "a whole join: discovery, preflight, write, wait, finish")
         t.join(120)
+        tap.ok("READY=1" in ns.messages(), "... its READY=1 came through the dlopen()ed libsystemd")
         clean(vg("status", "--json", root=root), "status --json")
         clean(vg("join", root=root), "join on a joined node")
         clean(vg("reset", "--force", root=root), "reset --force")
     with Root() as root:
         root.write("/etc/kubeboot/kubeboot.ini", "[join]\ntoken=%s\nserver=%s\nca-cert-hash=sha256:%s\n"
                    % (token, c.url, "0" * 64))
-        clean(vg("join", root=root), "a join refused for a pin mismatch", EX_CONFIG)
+        clean(vg("join", root=root, env=notify), "a join refused for a pin mismatch", EX_CONFIG)
+        tap.ok(any(m.startswith("STATUS=failed: ") for m in ns.messages()), "... notified as STATUS=failed")
+ns.close()
+shutil.rmtree(scratch, ignore_errors=True)
 tap.done()
