@@ -75,7 +75,7 @@ int verb_status(Kb *kb) {
                         if (json_object_object_get_ex(joined, "sources", &sources)) {
                                 printf("sources:     ");
                                 json_object_object_foreach(sources, k, v)
-                                        printf(" %s=%s", shown(k, b1), shown(json_object_get_string(v), b2) ?: "");
+                                        printf(" %s=%s", shown(k, b1) ?: "", shown(json_object_get_string(v), b2) ?: "");
                                 printf("\n");
                         }
                 } else
