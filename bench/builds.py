@@ -7,13 +7,17 @@ pre-warmed cluster double on loopback, for each binary given.
 (bench/builds builds the usual three and calls this.) Per binary: stripped size, NEEDED,
 the shared objects the loader maps (ldd), `version`'s text; per binary and command:
   version          `kubeboot version`: the floor of exec'ing the binary at all
-  join-to-start    join --skip-phases=wait,finish: gather, token discovery + pin (two TLS
-                   handshakes), preflight (the pinned connection reused), write, start
+  join-to-start    join --skip-phases=wait,finish: gather, token discovery + pin (one TLS
+                   handshake in the portable build, two in the distro build), preflight,
+                   write, start
   disco-preflight  --skip-phases=write,start,wait,finish
   local            ca-cert given, --skip-phases=discover,preflight,wait,finish: no network
 CPU (user+sys of the child, wait4) and wall from bench/runstat.py without GNU time (its
 own cost would blur a 1 ms floor); peak RSS from a second runstat pass under GNU time;
 instructions from callgrind (one run each, deterministic enough for ratios).
+Every command runs with NOTIFY_SOCKET set to a datagram socket the bench holds and drains,
+as under systemd (kubeboot.service is Type=notify): a join then loads libsystemd (dlopen'd
+at the first STATUS=) as it does at boot; `version` never does.
 """
 import argparse
 import json
@@ -22,7 +26,9 @@ import re
 import shutil
 import subprocess
 import sys
+import socket
 import tempfile
+import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -33,6 +39,32 @@ import loadtest  # noqa: E402
 
 def sh(argv, **kw):
     return subprocess.run(argv, capture_output=True, text=True, **kw)
+
+
+class NotifySink:
+    """$NOTIFY_SOCKET as systemd provides it, drained in a thread so that no sender blocks."""
+
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(path)
+        self.sock.settimeout(0.2)
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._drain, daemon=True)
+        self.thread.start()
+
+    def _drain(self):
+        while not self.stopping.is_set():
+            try:
+                self.sock.recv(65536)
+            except socket.timeout:
+                pass
+            except OSError:
+                break
+
+    def stop(self):
+        self.stopping.set()
+        self.thread.join(2)
+        self.sock.close()
 
 
 def runstat(cmds, runs, out, time_bin):
@@ -65,8 +97,11 @@ def main():
     bins = dict(b.split("=", 1) for b in a.bin)
     work = tempfile.mkdtemp(prefix="kbbench-builds-")
     double = None
+    notify = None
     res = {"runs": a.runs, "binaries": {}}
     try:
+        notify = NotifySink(os.path.join(work, "notify"))
+        os.environ["NOTIFY_SOCKET"] = os.path.join(work, "notify")   # inherited by every command run
         double = loadtest.Double(work, {}, loadtest.TOKENS[:1], lifetime=3600, nodelay=True)
         tok = loadtest.TOKENS[0]
         cmds = []
@@ -115,6 +150,8 @@ def main():
     finally:
         if double:
             double.stop()
+        if notify:
+            notify.stop()
         shutil.rmtree(work, ignore_errors=True)
     print("%-22s %12s %8s %s" % ("binary", "stripped B", "ldd", "NEEDED"))
     for name, b in res["binaries"].items():
