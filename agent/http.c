@@ -5,25 +5,14 @@
 #include <strings.h>
 
 #include "log.h"
+#include "peer-trust.h"
 #include "secret.h"
 
-#ifdef KB_CURL_MBEDTLS
-#include <mbedtls/ssl.h>
-#endif
 
 struct HttpClient {
         CURL *h;
         unsigned requests;
-#ifdef KB_CURL_MBEDTLS
-        /* One TLS handshake for token discovery (http_trust_last_peer()): the chain that
-         * the last insecure answer came over, and, once it verified, the CA and origin that
-         * later requests may reuse that connection for. */
-        mbedtls_x509_crt peer;
-        bool peer_kept;
-        char *peer_origin, *peer_host;
-        KbCA *trusted;
-        char *trusted_origin;
-#endif
+        PeerTrust *trust; /* one TLS handshake for token discovery */
 };
 
 typedef struct Sink {
@@ -80,26 +69,16 @@ HttpClient *http_client_new(void) {
         if (!c)
                 return NULL;
         c->h = curl_easy_init();
-        if (!c->h) {
-                free(c);
-                return NULL;
-        }
-#ifdef KB_CURL_MBEDTLS
-        mbedtls_x509_crt_init(&c->peer);
-#endif
+        c->trust = peer_trust_new();
+        if (!c->h || !c->trust)
+                return http_client_free(c);
         return c;
 }
 
 HttpClient *http_client_free(HttpClient *c) {
         if (c) {
                 curl_easy_cleanup(c->h);
-#ifdef KB_CURL_MBEDTLS
-                mbedtls_x509_crt_free(&c->peer);
-                free(c->peer_origin);
-                free(c->peer_host);
-                ca_free(c->trusted);
-                free(c->trusted_origin);
-#endif
+                peer_trust_free(c->trust);
                 free(c);
         }
         return NULL;
@@ -151,19 +130,13 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata) {
         return n;
 }
 
-#ifdef KB_CURL_MBEDTLS
-static void capture_peer(HttpClient *c);
-#endif
-
 static size_t header_cb(char *buf, size_t size, size_t nitems, void *userdata) {
         Sink *s = userdata;
         HttpResponse *r = s->resp;
         size_t n = size * nitems;
-#ifdef KB_CURL_MBEDTLS
         /* on each status line: the last one (after a proxy's CONNECT answer) is the server's */
         if (s->capture && n > 5 && strncmp(buf, "HTTP/", 5) == 0)
-                capture_peer(s->client);
-#endif
+                peer_trust_capture(s->client->trust, s->client->h);
         if (n > 5 && strncasecmp(buf, "Date:", 5) == 0) {
                 char v[128];
                 size_t l = n - 5 < sizeof v - 1 ? n - 5 : sizeof v - 1;
@@ -210,170 +183,25 @@ static int map_curl_error(CURLcode cc, bool too_big) {
         }
 }
 
-#ifdef KB_CURL_MBEDTLS
-/* One TLS handshake for token discovery instead of kubeadm's two. kubeadm fetches
- * cluster-info without trust, verifies its JWS, then fetches it again over a new connection
- * that trusts only the CA it found, to prove that the server holds a key certified by that
- * CA for its address. Verifying the chain that the first connection presented against the
- * same CA and address proves the same thing of the same peer, without the second key
- * exchange (85 % of a join's CPU is the two handshakes, docs/benchmarks.md). What must hold
- * for it to be as safe as a reconnect:
- *   - the chain is the one the answer came over: read from the connection in use while its
- *     status line arrives (CURLINFO_TLS_SSL_PTR), no proxy in between (CURLINFO_USED_PROXY);
- *   - later requests can only land on that connection or on a verified new one: they look to
- *     libcurl like the insecure request (so that it reuses the connection), the pool keeps one
- *     connection (CURLOPT_MAXCONNECTS, so no other unverified one is left to reuse), no TLS
- *     session is cached or resumed, insecure requests made after trust was given never pool
- *     their connection, and every new connection of a trusting request is verified by
- *     mbedTLS itself against the CA and the host name, in the handshake, before a byte of
- *     the request (and its token) is sent: the CURLOPT_SSL_CTX_FUNCTION below.
- * The distro build's libcurl (OpenSSL) has no such hook here: it reconnects, as kubeadm. */
-
-/* scheme://host:port of url, and the host as libcurl gives it to the TLS library for the
- * certificate check (an IPv6 address without brackets). */
-static int url_origin(const char *url, char **ret_origin, char **ret_host) {
-        CURLU *u = curl_url();
-        char *scheme = NULL, *host = NULL, *port = NULL;
-        int r = -EINVAL;
-        if (!u)
-                return -ENOMEM;
-        if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-            curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-            curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-            curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
-                size_t hl = strlen(host);
-                bool v6 = hl >= 2 && host[0] == '[' && host[hl - 1] == ']';
-                /* a zone (fe80::1%eth0) or a trailing dot: libcurl changes the name it checks */
-                if (strchr(host, '%') || host[hl - 1] == '.')
-                        r = -EOPNOTSUPP;
-                else if (ret_host && !(*ret_host = strndup(host + v6, hl - 2 * v6)))
-                        r = -ENOMEM;
-                else if (!(*ret_origin = strdup_printf("%s://%s:%s", scheme, host, port)))
-                        r = -ENOMEM;
-                else
-                        r = 0;
-        }
-        curl_free(scheme);
-        curl_free(host);
-        curl_free(port);
-        curl_url_cleanup(u);
-        return r;
+int http_trust_last_peer(HttpClient *c, const KbCA *ca, char *why, size_t n) {
+        return peer_trust_adopt(c->trust, ca, why, n);
 }
 
-static void capture_peer(HttpClient *c) {
-        struct curl_tlssessioninfo *ti = NULL;
-        c->peer_kept = false;
-        mbedtls_x509_crt_free(&c->peer);
-        mbedtls_x509_crt_init(&c->peer);
-        if (curl_easy_getinfo(c->h, CURLINFO_TLS_SSL_PTR, &ti) != CURLE_OK || !ti ||
-            ti->backend != CURLSSLBACKEND_MBEDTLS || !ti->internals)
+/* Trust nothing (insecure), or exactly req->ca. */
+static void tls_trust(CURL *h, const HttpRequest *req) {
+        if (req->insecure) {
+                curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+                curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
                 return;
-        const mbedtls_x509_crt *p = mbedtls_ssl_get_peer_cert(ti->internals);
-        for (; p && p->raw.p; p = p->next)
-                if (mbedtls_x509_crt_parse_der(&c->peer, p->raw.p, p->raw.len) != 0)
-                        return;
-        c->peer_kept = c->peer.raw.p != NULL;
-}
-
-/* Called by libcurl for each new connection, after its own set-up (lib/vtls/mbedtls.c
- * mbed_connect_step1): drops its verify callback, which clears every flag when VERIFYPEER
- * is off, and its (empty) trust store; with VERIFY_REQUIRED any flag then fails the
- * handshake as MBEDTLS_ERR_X509_CERT_VERIFY_FAILED, which libcurl reports as
- * CURLE_PEER_FAILED_VERIFICATION (-EKEYREJECTED here). */
-static CURLcode trusted_connection(CURL *curl, void *sslctx, void *parm) {
-        mbedtls_ssl_config *conf = sslctx;
-        KbCA *ca = parm;
-        mbedtls_ssl_conf_ca_chain(conf, &ca->chain, NULL);
-        mbedtls_ssl_conf_verify(conf, NULL, NULL);
-        mbedtls_ssl_conf_authmode(conf, MBEDTLS_SSL_VERIFY_REQUIRED);
-        return CURLE_OK;
-}
-
-/* An insecure request's connection checks nothing (libcurl would build and verify the
- * chain against an empty trust store, then forgive the result): one signature check fewer
- * where the server sends its CA along, as OpenSSL-based servers do by default. The chain is
- * kept all the same (MBEDTLS_SSL_KEEP_PEER_CERTIFICATE) for http_trust_last_peer(). */
-static CURLcode untrusted_connection(CURL *curl, void *sslctx, void *parm) {
-        mbedtls_ssl_conf_authmode(sslctx, MBEDTLS_SSL_VERIFY_NONE);
-        return CURLE_OK;
-}
-
-/* TLS options for an insecure request, or a trusting one that may reuse its connection. */
-static int tls_setup_shared(HttpClient *c, const HttpRequest *req, Sink *sink) {
-        CURL *h = c->h;
-        bool trusting = !req->insecure;
-        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
-        curl_easy_setopt(h, CURLOPT_SSL_SESSIONID_CACHE, 0L);
-        if (trusting) {
-                if (curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, trusted_connection) != CURLE_OK ||
-                    curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, c->trusted) != CURLE_OK)
-                        /* fail closed: without the hook a new connection would go unverified */
-                        return log_error_errno(-ENOTSUP, "%s cannot verify a connection through its TLS hook",
-                                               curl_version());
-                return 0;
         }
-        curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, untrusted_connection);
-        if (c->trusted) {
-                /* its connection must never be pooled for a trusting request to pick up */
-                curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
-                return 0;
+        /* exactly the cluster CA: no system store next to it */
+        curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+        curl_easy_setopt(h, CURLOPT_CAINFO, NULL);
+        if (req->ca) {
+                struct curl_blob blob = { .data = req->ca->pem, .len = req->ca->pem_len, .flags = CURL_BLOB_COPY };
+                curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
         }
-        free(c->peer_origin);
-        free(c->peer_host);
-        c->peer_origin = c->peer_host = NULL;
-        c->peer_kept = false;
-        if (url_origin(req->url, &c->peer_origin, &c->peer_host) == 0)
-                sink->capture = true;
-        return 0;
 }
-
-/* May req run on the connection whose chain http_trust_last_peer() verified? */
-static bool reuses_trusted(HttpClient *c, const HttpRequest *req) {
-        _cleanup_free_ char *origin = NULL;
-        if (req->insecure || !c->trusted || !req->ca || !ca_equal(req->ca, c->trusted))
-                return false;
-        return url_origin(req->url, &origin, NULL) == 0 && streq(origin, c->trusted_origin);
-}
-
-int http_trust_last_peer(HttpClient *c, const KbCA *ca, char *why, size_t n) {
-        uint32_t flags = 0;
-        if (!c->peer_kept || c->trusted) {
-                snprintf(why, n, "no connection's chain is kept");
-                return -EOPNOTSUPP;
-        }
-        /* profile_default (SHA-2, RSA >= 2048) is stricter than libcurl's handshake profile:
-         * whatever passes here would pass a reconnect */
-        int r = mbedtls_x509_crt_verify_with_profile(&c->peer, (mbedtls_x509_crt *) &ca->chain, NULL,
-                                                     &mbedtls_x509_crt_profile_default, c->peer_host, &flags, NULL,
-                                                     NULL);
-        if (r != 0) {
-                char info[256] = "";
-                mbedtls_x509_crt_verify_info(info, sizeof info, "", flags);
-                snprintf(why, n, "the chain %s presented does not verify against that CA: %s", c->peer_origin,
-                         strstrip(info));
-                return -EKEYREJECTED;
-        }
-        KbCA *copy = NULL;
-        r = ca_dup(ca, &copy);
-        if (r < 0) {
-                snprintf(why, n, "cannot copy the CA: %s", strerror(-r));
-                return r;
-        }
-        c->trusted_origin = strdup(c->peer_origin);
-        if (!c->trusted_origin) {
-                ca_free(copy);
-                return -ENOMEM;
-        }
-        c->trusted = copy;
-        return 0;
-}
-#else
-int http_trust_last_peer(HttpClient *c, const KbCA *ca, char *why, size_t n) {
-        snprintf(why, n, "%s offers no hook to verify a connection after the fact", curl_version());
-        return -EOPNOTSUPP;
-}
-#endif
 
 int http_perform(HttpClient *c, const HttpRequest *req, HttpResponse *resp) {
         CURL *h = c->h;
@@ -405,28 +233,12 @@ int http_perform(HttpClient *c, const HttpRequest *req, HttpResponse *resp) {
         if (req->no_proxy)
                 curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
 
-#ifdef KB_CURL_MBEDTLS
-        /* one pooled connection: see http_trust_last_peer() */
-        curl_easy_setopt(h, CURLOPT_MAXCONNECTS, 1L);
-        if (req->insecure || reuses_trusted(c, req)) {
-                r = tls_setup_shared(c, req, &sink);
-                if (r < 0)
-                        goto finish;
-        } else
-#endif
-        if (req->insecure) {
-                curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-                curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
-        } else {
-                /* exactly the cluster CA: no system store next to it */
-                curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
-                curl_easy_setopt(h, CURLOPT_CAINFO, NULL);
-                if (req->ca) {
-                        struct curl_blob blob = { .data = req->ca->pem, .len = req->ca->pem_len,
-                                                  .flags = CURL_BLOB_COPY };
-                        curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
-                }
-        }
+        /* the TLS hook of token discovery's one handshake, or the usual options */
+        r = peer_trust_setup(c->trust, h, req->url, req->insecure, req->ca, &sink.capture);
+        if (r < 0)
+                goto finish;
+        if (r == 0)
+                tls_trust(h, req);
         if (req->client_cert) {
                 struct curl_blob cert = { .data = (void *) req->client_cert, .len = req->client_cert_len,
                                           .flags = CURL_BLOB_NOCOPY };
@@ -489,10 +301,8 @@ int http_perform(HttpClient *c, const HttpRequest *req, HttpResponse *resp) {
         CURLcode cc = curl_easy_perform(h);
         resp->received_ms = now_ms();
         if (cc != CURLE_OK) {
-#ifdef KB_CURL_MBEDTLS
                 if (sink.capture)
-                        c->peer_kept = false;
-#endif
+                        peer_trust_finish(c->trust, h, false);
                 r = map_curl_error(cc, sink.too_big);
                 if (r == -EFBIG)
                         /* libcurl's words ("Failure writing output to destination") hide the cap */
@@ -510,11 +320,8 @@ int http_perform(HttpClient *c, const HttpRequest *req, HttpResponse *resp) {
                 goto finish;
         }
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
-#ifdef KB_CURL_MBEDTLS
-        long proxied = 0;
-        if (sink.capture && (curl_easy_getinfo(h, CURLINFO_USED_PROXY, &proxied) != CURLE_OK || proxied))
-                c->peer_kept = false; /* the chain may be a proxy's */
-#endif
+        if (sink.capture)
+                peer_trust_finish(c->trust, h, true);
         curl_off_t ra = -1;
         if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
                 resp->retry_after_s = (long) ra;

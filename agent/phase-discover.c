@@ -190,7 +190,7 @@ int discovery_run(DiscoveryCtx *d, KbCA **ret_ca, char **ret_cluster_server) {
          * cluster-info again trusting only that CA and requires the same bytes; where the TLS
          * library allows (the portable build), the connection that served the signed copy is
          * verified instead, which proves the same of the same peer with one handshake fewer
-         * (agent/http.c). Otherwise, or if that chain does not verify, as kubeadm. */
+         * (agent/peer-trust-mbedtls.c). Otherwise, or if that chain does not verify, as kubeadm. */
         r = http_trust_last_peer(d->http, ca, why, sizeof why);
         if (r == -ENOMEM)
                 goto finish;

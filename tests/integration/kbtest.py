@@ -136,7 +136,7 @@ def kubeboot(*args, root=None, cmdline=None, timeout=120, env=None):
 
 def one_handshake_discovery():
     """Does this binary prove the CA on the connection cluster-info came over (the portable
-    build: libcurl over mbedTLS, agent/http.c) rather than by fetching it again (the distro
+    build: libcurl over mbedTLS, agent/peer-trust-mbedtls.c) rather than by fetching it again (the distro
     build: Debian's libcurl over OpenSSL, as kubeadm)? From `kubeboot version`'s curl line."""
     r = kubeboot("version")
     return r.rc == 0 and " mbedTLS/" in r.out
