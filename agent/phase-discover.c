@@ -54,8 +54,12 @@ static int fetch_signed(DiscoveryCtx *d, const ApiAuth *auth, ApiResult *res, co
         for (;;) {
                 int r = api_request_retry(d->http, &d->backoff, "cluster-info", d->server, auth, "GET",
                                           CLUSTER_INFO_PATH, NULL, res);
-                /* past the deadline whatever the last failure was: exit 69, even for a transient
-                 * -EPROTO (a peer speaking no TLS or no HTTP), which alone would map to 70 */
+                /* past the deadline. If the server had answered "not yet" before, that answer is
+                 * what the operator needs (a retry the deadline cut short says nothing new);
+                 * else exit 69 whatever the last failure was, even a transient -EPROTO (a peer
+                 * speaking no TLS or no HTTP), which alone would map to 70 */
+                if ((r == -ETIMEDOUT || http_is_transient(r, res->status)) && told != NOT_YET_NONE)
+                        break;
                 if (r == -ETIMEDOUT || http_is_transient(r, res->status))
                         return log_error_errno(-ETIMEDOUT, "the apiserver at %s stayed unavailable for %llus: %s",
                                                d->server, d->timeout_ms / 1000,
@@ -71,10 +75,10 @@ static int fetch_signed(DiscoveryCtx *d, const ApiAuth *auth, ApiResult *res, co
                 else if (res->status == 404)
                         state = NOT_YET_MISSING;
                 else if (res->status == 200) {
-                        r = cluster_info_parse(res, d->token_id, ret_kubeconfig, ret_jws);
-                        if (r == -EBADMSG)
-                                return log_error_errno(r, "kube-public/cluster-info has no kubeconfig in its data");
-                        if (r == 0)
+                        int p = cluster_info_parse(res, d->token_id, ret_kubeconfig, ret_jws);
+                        if (p == -EBADMSG)
+                                return log_error_errno(p, "kube-public/cluster-info has no kubeconfig in its data");
+                        if (p == 0)
                                 return 0;
                         state = NOT_YET_UNSIGNED;
                 } else

@@ -122,6 +122,15 @@ with ClusterDouble() as c:
     r, root = join(c, gone, timeout="3s")
     tap.ok(r.rc == EX_CONFIG and "no signature for token" in r.err, "a deleted token: 78", r)
     root.cleanup()
+    # the same behind a slow apiserver: the last try, made just before the deadline, is cut
+    # short by it; what the server said before stands (it was 69, "unavailable")
+    c.faults.update({"stall_seconds": 0.5, "fault_paths": "cluster-info$"})
+    r, root = join(c, gone, timeout="3s")
+    c.faults.update({"stall_seconds": 0, "fault_paths": None})
+    tap.ok(r.rc == EX_CONFIG and "no signature for token" in r.err and "unavailable" not in r.err,
+           "a deleted token, the last try cut short by the deadline: still 78, naming the signature", r)
+    tap.ok("No such file" not in r.err, "the log describes the server's answer, not the parse of it", r.err)
+    root.cleanup()
     noauth = fresh(c, usages=("signing",))
     r, root = join(c, noauth, timeout="3s")  # a 401 is retried until the deadline (issue 12)
     tap.ok(r.rc == EX_CONFIG and "rejected the token" in r.err and "--enable-bootstrap-token-auth" in r.err,
