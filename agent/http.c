@@ -8,7 +8,6 @@
 #include "peer-trust.h"
 #include "secret.h"
 
-
 struct HttpClient {
         CURL *h;
         unsigned requests;
@@ -300,9 +299,9 @@ int http_perform(HttpClient *c, const HttpRequest *req, HttpResponse *resp) {
         c->requests++;
         CURLcode cc = curl_easy_perform(h);
         resp->received_ms = now_ms();
+        if (sink.capture)
+                peer_trust_finish(c->trust, h, cc == CURLE_OK);
         if (cc != CURLE_OK) {
-                if (sink.capture)
-                        peer_trust_finish(c->trust, h, false);
                 r = map_curl_error(cc, sink.too_big);
                 if (r == -EFBIG)
                         /* libcurl's words ("Failure writing output to destination") hide the cap */
@@ -320,8 +319,6 @@ int http_perform(HttpClient *c, const HttpRequest *req, HttpResponse *resp) {
                 goto finish;
         }
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
-        if (sink.capture)
-                peer_trust_finish(c->trust, h, true);
         curl_off_t ra = -1;
         if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
                 resp->retry_after_s = (long) ra;

@@ -58,12 +58,13 @@ static int fetch_signed(DiscoveryCtx *d, const ApiAuth *auth, ApiResult *res, co
                  * what the operator needs (a retry the deadline cut short says nothing new);
                  * else exit 69 whatever the last failure was, even a transient -EPROTO (a peer
                  * speaking no TLS or no HTTP), which alone would map to 70 */
-                if ((r == -ETIMEDOUT || http_is_transient(r, res->status)) && told != NOT_YET_NONE)
-                        break;
-                if (r == -ETIMEDOUT || http_is_transient(r, res->status))
+                if (r == -ETIMEDOUT || http_is_transient(r, res->status)) {
+                        if (told != NOT_YET_NONE)
+                                break;
                         return log_error_errno(-ETIMEDOUT, "the apiserver at %s stayed unavailable for %llus: %s",
                                                d->server, d->timeout_ms / 1000,
                                                api_describe(r, res, desc, sizeof desc));
+                }
                 if (r == -EKEYREJECTED)
                         return log_error_errno(r, "TLS to %s failed: %s", d->server, res->detail);
                 if (r < 0)
